@@ -1,0 +1,17 @@
+# The two commands of the README. Everything installs into ./.venv.
+.PHONY: demo test install install-dev lint
+
+demo: install
+	.venv/bin/codestral-ls complete examples/stats.py:10:5
+
+test: install-dev
+	.venv/bin/python -m pytest -ra
+
+install:
+	scripts/install.sh
+
+install-dev:
+	scripts/install.sh --dev
+
+lint: install-dev
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy

@@ -1,0 +1,446 @@
+"""HumanEval infilling through the real engine: exact match, pass@1 and latency, three rows.
+
+Rows, all from one run over the same problems and the same loaded model:
+
+(a) ``raw``: plain PSM prompt, greedy, cut only at the template's stop tokens and max tokens.
+(b) ``naive``: the raw answer cut after its first newline (shares (a)'s generation).
+(c) ``codestral-ls``: ``Engine.complete`` on the document ``prompt + suffix`` with the cursor
+    between them - window budgets, mode choice, template, backend and clean-up, exactly the
+    server's code path.
+
+Scoring: exact match compares non-blank lines without trailing whitespace; pass@1 runs
+``prompt + answer + suffix`` with the benchmark's ``check`` in a fresh, isolated Python with a
+timeout. ``dup`` counts answers whose last line repeats the first line of the suffix.
+
+The data is read where it lies (``../shared/data/human-eval-infilling`` next to the checkout,
+or ``--data``), never copied into the repository. Example::
+
+    .venv/bin/python benchmarks/quality.py --set single --limit 200 --seed 0
+    .venv/bin/python benchmarks/quality.py --self-check --set multi --limit 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "human-eval-infilling"
+SETS = {
+    "single": "HumanEval-SingleLineInfilling.jsonl.gz",
+    "multi": "HumanEval-MultiLineInfilling.jsonl.gz",
+}
+ROWS = ("raw", "naive", "codestral-ls")
+
+
+@dataclass(frozen=True)
+class Problem:
+    task_id: str
+    prompt: str
+    suffix: str
+    canonical_solution: str
+    test: str
+    entry_point: str
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_problems(path: Path) -> list[Problem]:
+    """Every problem of a HumanEval-infilling JSONL file (gzipped or not)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    out: list[Problem] = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                d = json.loads(line)
+                out.append(
+                    Problem(
+                        d["task_id"],
+                        d["prompt"],
+                        d["suffix"],
+                        d["canonical_solution"],
+                        d["test"],
+                        d["entry_point"],
+                    )
+                )
+    return out
+
+
+def sample(problems: Sequence[Problem], limit: int | None, seed: int) -> list[Problem]:
+    """A seeded sample in file order; the whole set when ``limit`` is None or too big."""
+    if limit is None or limit >= len(problems):
+        return list(problems)
+    picked = sorted(random.Random(seed).sample(range(len(problems)), limit))
+    return [problems[i] for i in picked]
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def normalise(code: str) -> list[str]:
+    """Non-blank lines without trailing whitespace (indentation matters in Python)."""
+    return [line.rstrip() for line in code.replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+def exact_match(answer: str, problem: Problem) -> bool:
+    return normalise(answer) == normalise(problem.canonical_solution)
+
+
+def duplicates_suffix(answer: str, problem: Problem) -> bool:
+    """Accepting the answer would put the suffix's first line twice in a row (same text, same
+    indentation; the same statement one level deeper is legitimate code)."""
+    ours = normalise(answer)
+    theirs = normalise(problem.suffix)
+    return bool(ours and theirs) and ours[-1] == theirs[0]
+
+
+def program(problem: Problem, answer: str) -> str:
+    return (
+        f"{problem.prompt}{answer}{problem.suffix}\n\n{problem.test}\n\n"
+        f"check({problem.entry_point})\n"
+    )
+
+
+def _limit_resources() -> None:  # pragma: no cover - runs in the child
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+    os.setsid()
+
+
+def passes(problem: Problem, answer: str, timeout: float = 10.0) -> bool:
+    """Run the completed program and its tests in an isolated child Python."""
+    with tempfile.TemporaryDirectory(prefix="cls-humaneval-") as tmp:
+        script = Path(tmp) / "candidate.py"
+        script.write_text(program(problem, answer), encoding="utf-8")
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", "-B", str(script)],
+                cwd=tmp,
+                env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                preexec_fn=_limit_resources,
+            )
+        except subprocess.TimeoutExpired:
+            return False
+    return done.returncode == 0
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def naive_cut(raw: str) -> str:
+    """Row (b): everything up to and including the first newline."""
+    at = raw.find("\n")
+    return raw if at < 0 else raw[: at + 1]
+
+
+def stop_cut(raw: str, stops: Iterable[str]) -> str:
+    """Row (a): the backend already stops at these; cut again in case a piece ran past one."""
+    cut = len(raw)
+    for stop in stops:
+        at = raw.find(stop)
+        if 0 <= at < cut:
+            cut = at
+    return raw[:cut]
+
+
+def score(answer: str, problem: Problem, timeout: float) -> dict[str, Any]:
+    return {
+        "answer": answer,
+        "exact": exact_match(answer, problem),
+        "pass": passes(problem, answer, timeout),
+        "dup": duplicates_suffix(answer, problem),
+    }
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    n = max(1, len(rows))
+    out: dict[str, dict[str, float]] = {}
+    for name in ROWS:
+        results = [r[name] for r in rows if name in r]
+        if not results:
+            continue
+        out[name] = {
+            "n": len(results),
+            "exact_match": round(sum(r["exact"] for r in results) / n, 4),
+            "pass_at_1": round(sum(r["pass"] for r in results) / n, 4),
+            "duplicates_suffix_line": sum(r["dup"] for r in results),
+            "empty": sum(not r["answer"].strip() for r in results),
+            "mean_latency_ms": round(sum(r["latency_ms"] for r in results) / n, 1),
+        }
+    return out
+
+
+async def run_model(
+    problems: list[Problem],
+    overrides: dict[str, Any],
+    raw_max_tokens: int | None,
+    timeout: float,
+    rows: Sequence[str],
+    progress: bool,
+    use_oracle: bool = False,
+    checkpoint: Any = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from codestral_ls.backends import create_backend
+    from codestral_ls.backends.base import FimRequest
+    from codestral_ls.config import Settings
+    from codestral_ls.engine import CompletionRequest, Engine, TriggerKind
+
+    # Quality is measured without the interactive deadline (latency is reported instead);
+    # an explicit --setting timeout_ms=... still wins.
+    settings = Settings().merged({"timeout_ms": 600_000, **overrides}, "command line")
+    oracle = OracleBackend() if use_oracle else None
+    backend = oracle or create_backend(settings)
+    engine = Engine(settings, backend)
+    await engine.start()
+    if not engine.ready:
+        raise SystemExit(f"engine not ready: {engine.status()}")
+    stops: tuple[str, ...] = ()
+    info = backend.info
+    if info.template:
+        from fim import get_template
+
+        stops = get_template(info.template).stop
+    meta = {
+        "backend": info.backend,
+        "model": info.model,
+        "template": info.template,
+        "settings": settings.public_dict(),
+        "raw_max_tokens": raw_max_tokens or settings.max_tokens,
+    }
+    out: list[dict[str, Any]] = []
+    started = time.monotonic()
+    try:
+        for i, problem in enumerate(problems):
+            row: dict[str, Any] = {"task_id": problem.task_id}
+            if oracle is not None:
+                oracle.problem = problem
+            if "raw" in rows or "naive" in rows:
+                raw, total_ms, first_line_ms = await _raw_generation(
+                    backend, FimRequest, problem, raw_max_tokens or settings.max_tokens
+                )
+                raw = stop_cut(raw, stops)
+                if "raw" in rows:
+                    row["raw"] = score(raw, problem, timeout) | {"latency_ms": total_ms}
+                if "naive" in rows:
+                    row["naive"] = score(naive_cut(raw), problem, timeout) | {
+                        "latency_ms": first_line_ms
+                    }
+            if "codestral-ls" in rows:
+                result = await engine.complete(
+                    CompletionRequest(
+                        uri=f"file:///humaneval/{problem.task_id.replace('/', '_')}.py",
+                        text=problem.prompt + problem.suffix,
+                        offset=len(problem.prompt),
+                        language="python",
+                        trigger=TriggerKind.INVOKED,
+                        path=f"humaneval/{problem.task_id.replace('/', '_')}.py",
+                    )
+                )
+                row["codestral-ls"] = score(result.text, problem, timeout) | {
+                    "latency_ms": round(result.latency_ms, 1),
+                    "source": result.source,
+                    "reason": result.reason,
+                }
+            out.append(row)
+            if checkpoint is not None:
+                checkpoint(out, meta)
+            if progress:
+                elapsed = time.monotonic() - started
+                marks = " ".join(
+                    f"{name}={'P' if row[name]['pass'] else '.'}" for name in ROWS if name in row
+                )
+                print(
+                    f"[{i + 1}/{len(problems)} {elapsed:.0f}s] {problem.task_id} {marks}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    finally:
+        await engine.aclose()
+    return out, meta
+
+
+class OracleBackend:
+    """A perfect model that does not stop: it writes the canonical middle, then goes on
+    with the suffix (as small FIM models do). Runs the whole engine path without a model and
+    measures the ceiling of the clean-up rules."""
+
+    problem: Problem | None = None
+
+    @property
+    def info(self) -> Any:
+        from codestral_ls.backends.base import BackendInfo
+
+        return BackendInfo(backend="oracle", model="canonical+suffix", template="qwen")
+
+    async def start(self, progress: Any) -> None:
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        from codestral_ls.backends.base import estimate_tokens
+
+        return estimate_tokens(text)
+
+    async def stream(self, request: Any) -> Any:
+        assert self.problem is not None
+        text = self.problem.canonical_solution + self.problem.suffix
+        text = text[: request.max_tokens * 4]
+        for i in range(0, len(text), 4):
+            yield text[i : i + 4]
+
+    async def doctor(self) -> list[Any]:
+        return []
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def _raw_generation(
+    backend: Any, fim_request: Any, problem: Problem, max_tokens: int
+) -> tuple[str, float, float]:
+    """The whole raw middle, its latency, and the latency to its first newline."""
+    started = time.monotonic()
+    first_line_ms: float | None = None
+    raw = ""
+    pieces = backend.stream(
+        fim_request(
+            prefix=problem.prompt, suffix=problem.suffix, language="python", max_tokens=max_tokens
+        )
+    )
+    try:
+        async for piece in pieces:
+            raw += piece
+            if first_line_ms is None and "\n" in raw:
+                first_line_ms = (time.monotonic() - started) * 1000
+    finally:
+        await pieces.aclose()
+    total_ms = (time.monotonic() - started) * 1000
+    return raw, round(total_ms, 1), round(first_line_ms if first_line_ms else total_ms, 1)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def self_check(problems: list[Problem], timeout: float) -> int:
+    """The scorer itself: every canonical answer must pass and match; an empty answer must
+    not match and should fail (a few problems' tests cannot tell, which is reported)."""
+    bad = weak = 0
+    for problem in problems:
+        canonical = score(problem.canonical_solution, problem, timeout)
+        empty = score("", problem, timeout)
+        if not (canonical["pass"] and canonical["exact"]) or empty["exact"]:
+            bad += 1
+            print(f"scorer disagrees on {problem.task_id}", file=sys.stderr)
+        elif empty["pass"]:
+            weak += 1
+            print(f"tests accept an empty answer: {problem.task_id}", file=sys.stderr)
+    print(
+        f"self-check: canonical answers pass and match on {len(problems) - bad}/{len(problems)};"
+        f" the tests also accept an empty answer on {weak}"
+    )
+    return 1 if bad else 0
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--setting needs KEY=VALUE, not {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", choices=sorted(SETS), default="single")
+    parser.add_argument("--file", type=Path, help="any HumanEval-infilling JSONL(.gz) file")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory")
+    parser.add_argument("--limit", type=int, default=None, help="seeded sample size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
+    parser.add_argument("--rows", default=",".join(ROWS), help="comma list of rows to run")
+    parser.add_argument(
+        "--setting", action="append", default=[], help="engine setting KEY=VALUE (repeatable)"
+    )
+    parser.add_argument("--raw-max-tokens", type=int, default=None)
+    parser.add_argument("--out", type=Path, help="results JSON (default benchmarks/results/)")
+    parser.add_argument("--tag", default="", help="suffix for the default results file name")
+    parser.add_argument("--self-check", action="store_true", help="score canonical answers only")
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--oracle", action="store_true", help="no model: canonical middle then the suffix"
+    )
+    args = parser.parse_args(argv)
+
+    path = args.file or args.data / SETS[args.set]
+    if not path.exists():
+        raise SystemExit(f"benchmark file not found: {path} (use --data or --file)")
+    problems = sample(load_problems(path), args.limit, args.seed)
+    if args.self_check:
+        return self_check(problems, args.timeout)
+
+    rows = tuple(r.strip() for r in args.rows.split(",") if r.strip())
+    unknown = set(rows) - set(ROWS)
+    if unknown:
+        raise SystemExit(f"unknown rows: {', '.join(sorted(unknown))}")
+    started = time.monotonic()
+    name = f"{args.set if not args.file else path.stem}-{len(problems)}-seed{args.seed}"
+    out = args.out or REPO / "benchmarks" / "results" / f"{name}{args.tag}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["benchmarks/quality.py", *(argv if argv is not None else sys.argv[1:])])
+
+    def write(results: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+        summary = summarise(results)
+        report = {
+            "benchmark": path.name,
+            "problems": len(problems),
+            "completed": len(results),
+            "limit": args.limit,
+            "seed": args.seed,
+            "command": command,
+            "wall_seconds": round(time.monotonic() - started, 1),
+            **meta,
+            "summary": summary,
+            "results": results,
+        }
+        out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        return summary
+
+    results, meta = asyncio.run(
+        run_model(
+            problems,
+            parse_overrides(args.setting),
+            args.raw_max_tokens,
+            args.timeout,
+            rows,
+            not args.quiet,
+            args.oracle,
+            write,
+        )
+    )
+    print(json.dumps(write(results, meta), indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

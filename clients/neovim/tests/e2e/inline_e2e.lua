@@ -1,0 +1,397 @@
+-- End-to-end scenario in a real headless Neovim with the real codestral-ls:
+--   nvim --headless -n -i NONE -u tests/e2e/inline_e2e.lua
+-- Environment: CODESTRAL_E2E_SERVER (executable), CODESTRAL_E2E_MODE (native|fallback),
+-- CODESTRAL_E2E_LEGACY=1 (start with vim.lsp.start as on 0.10), CODESTRAL_E2E_DIR (work dir),
+-- CODESTRAL_E2E_OUT (JSON results), CODESTRAL_E2E_HEALTH=1 (also run :checkhealth).
+-- Steps run in a coroutine that yields to the event loop between steps, so typed keys,
+-- timers and LSP messages are processed as in an interactive session.
+local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h:h')
+vim.opt.runtimepath:prepend(root)
+vim.o.swapfile = false
+vim.o.showmode = false
+vim.o.shadafile = 'NONE'
+-- The python ftplugin would probe python3 for pynvim (seconds); not what is tested here.
+vim.g.loaded_python3_provider = 0
+vim.o.completeopt = 'menuone'
+vim.cmd('runtime plugin/codestral.lua')
+
+local api = vim.api
+local env = function(name, default)
+  local v = os.getenv(name)
+  return (v and v ~= '') and v or default
+end
+local MODE = env('CODESTRAL_E2E_MODE', 'native')
+local DIR = (assert(env('CODESTRAL_E2E_DIR'), 'CODESTRAL_E2E_DIR'))
+local OUT = env('CODESTRAL_E2E_OUT', DIR .. '/result.json')
+local t0 = vim.uv.hrtime()
+local results = { mode = MODE, events = {}, timings = {} }
+
+local function now_ms()
+  return math.floor((vim.uv.hrtime() - t0) / 1e6)
+end
+
+local function log(what)
+  table.insert(results.events, ('%6d ms  %s'):format(now_ms(), what))
+end
+
+local finished = false
+local function finish(err)
+  if finished then
+    return
+  end
+  finished = true
+  -- Stop the server the way :quit does, but wait for it, so it exits cleanly.
+  local clients = vim.lsp.get_clients({ name = 'codestral' })
+  for _, client in ipairs(clients) do
+    client:stop()
+  end
+  vim.wait(5000, function()
+    return #vim.lsp.get_clients({ name = 'codestral' }) == 0
+  end, 50)
+  results.ok = err == nil
+  results.error = err
+  local f = assert(io.open(OUT, 'w'))
+  f:write(vim.json.encode(results))
+  f:close()
+  vim.cmd('qa!')
+end
+
+local co
+local function resume(...)
+  local ok, err = coroutine.resume(co, ...)
+  if not ok then
+    finish(debug.traceback(co, tostring(err)))
+  elseif coroutine.status(co) == 'dead' then
+    finish(nil)
+  end
+end
+
+local function sleep(ms)
+  vim.defer_fn(resume, ms)
+  coroutine.yield()
+end
+
+local function wait_until(what, timeout_ms, cond)
+  local start = now_ms()
+  while true do
+    local v = cond()
+    if v then
+      return v
+    end
+    if now_ms() - start > timeout_ms then
+      error(('timed out after %d ms waiting for %s'):format(timeout_ms, what), 2)
+    end
+    sleep(25)
+  end
+end
+
+local function feed(keys, remap)
+  api.nvim_feedkeys(api.nvim_replace_termcodes(keys, true, true, true), remap and 'mt' or 'nt', false)
+end
+
+-- Count every inline completion request the client sends.
+local requests = 0
+api.nvim_create_autocmd('LspRequest', {
+  callback = function(ev)
+    local req = ev.data and ev.data.request
+    if req and req.type == 'pending' and req.method == 'textDocument/inlineCompletion' then
+      requests = requests + 1
+      log('request #' .. requests)
+    end
+  end,
+})
+local progress = 0
+api.nvim_create_autocmd('LspProgress', {
+  callback = function(ev)
+    progress = progress + 1
+    local value = ev.data and ev.data.params and ev.data.params.value or {}
+    log(('progress %s %s'):format(tostring(value.kind), tostring(value.message or value.title or '')))
+  end,
+})
+
+--- The ghost text on screen: first line and further lines, from either renderer.
+local function ghost_text(buf)
+  local out = nil
+  for _, ns_name in ipairs({ 'nvim.lsp.inline_completion', 'codestral.ghost' }) do
+    local ns = api.nvim_create_namespace(ns_name)
+    local marks = api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
+    if #marks > 0 then
+      local d = marks[1][4]
+      local function join(chunks)
+        local s = {}
+        for _, c in ipairs(chunks or {}) do
+          if c[2] == 'ComplHint' or c[2] == 'CodestralSuggestion' then
+            table.insert(s, c[1])
+          end
+        end
+        return table.concat(s)
+      end
+      local lines = { join(d.virt_text) }
+      for _, vl in ipairs(d.virt_lines or {}) do
+        table.insert(lines, join(vl))
+      end
+      out = { text = table.concat(lines, '\n'), ns = ns_name, row = marks[1][2], col = marks[1][3] }
+      break
+    end
+  end
+  return out
+end
+
+local SOURCE = {
+  'def fibonacci(n):',
+  '    """Return the n-th Fibonacci number."""',
+  '    if n < 2:',
+  '        return n',
+  '    return ',
+  '',
+  '',
+  'def average(values):',
+  '    """Return the arithmetic mean of a list of numbers."""',
+  '    total = ',
+  '',
+  '',
+  'def main():',
+  '    print(fibonacci(10), average([1, 2, 3]))',
+}
+
+--- Type `typed` at the end of line `lnum` (1-based), one key every `gap` ms, then wait for a
+--- suggestion. Returns the ghost text and the number of requests this burst caused.
+local function type_and_wait(buf, lnum, typed, gap)
+  api.nvim_win_set_cursor(0, { lnum, 0 })
+  local before = requests
+  feed('A')
+  for i = 1, #typed do
+    feed(typed:sub(i, i))
+    sleep(gap)
+  end
+  local started = now_ms()
+  local ghost = wait_until('ghost text', 45000, function()
+    return ghost_text(buf)
+  end)
+  local waited = now_ms() - started
+  sleep(400) -- let any late request show up in the count
+  return ghost, requests - before, waited
+end
+
+co = coroutine.create(function()
+  log('setup')
+  local settings = { max_tokens = 24 }
+  local fake = env('CODESTRAL_E2E_FAKE') == '1' and dofile(root .. '/tests/e2e/fake_server.lua')
+  require('codestral').setup({
+    cmd = fake and fake.cmd or { (assert(env('CODESTRAL_E2E_SERVER'), 'CODESTRAL_E2E_SERVER')) },
+    log_file = DIR .. '/server.log',
+    mode = MODE,
+    show_with_menu = env('CODESTRAL_E2E_SHOW_WITH_MENU') == '1',
+    settings = settings,
+    _legacy_start = env('CODESTRAL_E2E_LEGACY') == '1',
+  })
+  local file = DIR .. '/fib.py'
+  vim.fn.writefile(SOURCE, file)
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  local buf = api.nvim_get_current_buf()
+  log('opened ' .. vim.bo[buf].filetype)
+
+  local client = wait_until('the client to attach', 20000, function()
+    return require('codestral.lsp').client(buf)
+  end)
+  log('attached, encoding ' .. client.offset_encoding)
+  local status = require('codestral.status')
+  wait_until('the server to be ready', 60000, function()
+    local st = status.last and status.last.state
+    if st == 'error' then
+      error('the server reported an error: ' .. status.last.message)
+    end
+    return st == 'ready'
+  end)
+  results.timings.ready_ms = now_ms()
+  results.status = vim.deepcopy(status.last)
+  results.statusline = require('codestral').statusline()
+  results.progress_events = progress
+  results.path = require('codestral.controller').path
+  log('ready: ' .. vim.inspect(status.last))
+
+  -- 1. Type a burst, see ghost text, accept it all with <Tab>.
+  local typed = 'fibonacci(n - '
+  local ghost, burst, waited = type_and_wait(buf, 5, typed, 35)
+  results.keys_typed = #typed + 1
+  results.requests_in_burst = burst
+  results.timings.first_ghost_wait_ms = waited
+  results.ghost = ghost
+  results.mode_when_shown = api.nvim_get_mode().mode
+  log('ghost: ' .. vim.inspect(ghost))
+  local line_before = api.nvim_buf_get_lines(buf, 4, 5, false)[1]
+  results.line_before_accept = line_before
+  feed('<Tab>', true)
+  wait_until('the accepted text', 3000, function()
+    return api.nvim_buf_get_lines(buf, 4, 5, false)[1] ~= line_before
+  end)
+  sleep(50)
+  results.after_accept = api.nvim_buf_get_lines(buf, 0, -1, false)
+  results.cursor_after_accept = api.nvim_win_get_cursor(0)
+  feed('<Esc>')
+  sleep(100)
+  results.ghost_after_esc = ghost_text(buf)
+  results.mode_after_esc = api.nvim_get_mode().mode
+
+  -- 2. Partial accepts: the next word, then the rest of the line; what is left stays shown.
+  local start = #results.after_accept - #SOURCE -- lines the first accept added
+  local lnum = 10 + start
+  local ghost2 = type_and_wait(buf, lnum, 'sum(', 35)
+  results.ghost2 = ghost2
+  local before2 = api.nvim_buf_get_lines(buf, lnum - 1, lnum, false)[1]
+  results.line_before_word = before2
+  feed('<M-Right>', true)
+  wait_until('the accepted word', 3000, function()
+    return api.nvim_buf_get_lines(buf, lnum - 1, lnum, false)[1] ~= before2
+  end)
+  sleep(20)
+  results.line_after_word = api.nvim_buf_get_lines(buf, lnum - 1, lnum, false)[1]
+  results.ghost_after_word = ghost_text(buf)
+  results.word_line_index = lnum - 1
+  if results.ghost_after_word then
+    results.lines_before_line_accept = api.nvim_buf_get_lines(buf, 0, -1, false)
+    feed('<M-C-Right>', true)
+    sleep(20)
+    results.lines_after_line_accept = api.nvim_buf_get_lines(buf, 0, -1, false)
+    results.line_after_line = api.nvim_buf_get_lines(buf, lnum - 1, lnum, false)[1]
+    results.ghost_after_line = ghost_text(buf)
+  end
+  feed('<Esc>')
+  sleep(50)
+
+  if env('CODESTRAL_E2E_EXTRA') == '1' then
+    -- 3. No suggestion while the popup menu is open; back once it closes.
+    local last = api.nvim_buf_line_count(buf)
+    api.nvim_win_set_cursor(0, { last, 0 })
+    feed('o')
+    feed('fib')
+    sleep(50)
+    feed('<C-n>')
+    wait_until('the popup menu', 3000, function()
+      return vim.fn.pumvisible() == 1
+    end)
+    sleep(700)
+    results.pum_line = api.nvim_get_current_line()
+    results.ghost_with_menu = ghost_text(buf) or vim.NIL
+    results.pum_still_open = vim.fn.pumvisible() == 1
+    feed('<C-e>')
+    sleep(50)
+    feed('o')
+    local ok = pcall(wait_until, 'ghost text after the menu closed', 5000, function()
+      return ghost_text(buf)
+    end)
+    results.ghost_after_menu = ok and ghost_text(buf) or vim.NIL
+    -- 4. :Codestral disable: no requests, no ghost text; the server is told.
+    feed('<Esc>')
+    sleep(50)
+    vim.cmd('Codestral disable')
+    local before = requests
+    api.nvim_win_set_cursor(0, { 5, 0 })
+    feed('A')
+    feed(' # x')
+    sleep(800)
+    results.requests_while_disabled = requests - before
+    results.ghost_while_disabled = ghost_text(buf) or vim.NIL
+    results.statusline_disabled = require('codestral').statusline()
+    feed('<Esc>')
+    sleep(50)
+    vim.cmd('Codestral enable')
+    sleep(50)
+    -- 6. :Codestral status shows what the server says about itself.
+    vim.cmd('messages clear')
+    vim.cmd('Codestral status')
+    sleep(300)
+    results.status_command = vim.fn.execute('messages')
+    -- 7. A server error reaches vim.notify once, however often the server repeats it.
+    local notified = {}
+    local orig_notify = vim.notify
+    vim.notify = function(msg, level)
+      table.insert(notified, { msg, level })
+    end
+    require('codestral').update_settings({ api_base = 'http://127.0.0.1:9' })
+    sleep(400)
+    vim.notify = orig_notify
+    results.notified = notified
+    results.statusline_error = require('codestral').statusline()
+    -- 5. An edit while a request is in flight cancels it (slow answers from here on).
+    if fake then
+      fake.delay_ms = 1500
+      local cancelled = fake.cancelled
+      local sent = requests
+      api.nvim_win_set_cursor(0, { 1, 0 })
+      feed('A')
+      feed(' ')
+      wait_until('a request in flight', 3000, function()
+        return requests > sent
+      end)
+      sleep(50)
+      feed('x')
+      sleep(300)
+      results.cancelled_on_edit = fake.cancelled - cancelled
+      feed('<Esc>')
+      sleep(50)
+      fake.delay_ms = 80
+      -- 8. Dismiss hides the suggestion; the trigger key asks again at once.
+      api.nvim_win_set_cursor(0, { api.nvim_buf_line_count(buf), 0 })
+      feed('A')
+      results.ghost_before_dismiss = wait_until('ghost text', 5000, function()
+        return ghost_text(buf)
+      end)
+      feed('<M-]>', true)
+      sleep(100)
+      results.ghost_after_next = ghost_text(buf) or vim.NIL
+      feed('<M-[>', true)
+      sleep(100)
+      results.ghost_after_prev = ghost_text(buf) or vim.NIL
+      feed('<C-]>', true)
+      sleep(400)
+      results.ghost_after_dismiss = ghost_text(buf) or vim.NIL
+      local before_trigger = requests
+      feed('<M-\\>', true)
+      local shown = pcall(wait_until, 'ghost text from the trigger key', 5000, function()
+        return ghost_text(buf)
+      end)
+      results.ghost_after_trigger = shown and ghost_text(buf) or vim.NIL
+      results.requests_by_trigger = requests - before_trigger
+      feed('<Esc>')
+      sleep(50)
+      -- 9. Typing the suggestion's next character, then <Tab> at once, inserts the rest once.
+      feed('A')
+      wait_until('ghost text', 5000, function()
+        return ghost_text(buf)
+      end)
+      feed('n')
+      feed('<Tab>', true)
+      sleep(150)
+      results.line_after_typed_accept = api.nvim_get_current_line()
+      feed('<Esc>')
+      sleep(50)
+    end
+  end
+
+  if env('CODESTRAL_E2E_HEALTH') == '1' then
+    vim.cmd('checkhealth codestral')
+    sleep(200)
+    results.health = api.nvim_buf_get_lines(0, 0, -1, false)
+  end
+  if fake then
+    results.fake = {
+      init_options = fake.init_options,
+      requests = fake.requests,
+      cancelled = fake.cancelled,
+      settings_changes = fake.settings_changes,
+    }
+  end
+  results.total_ms = now_ms()
+end)
+
+vim.api.nvim_create_autocmd('VimEnter', {
+  once = true,
+  callback = function()
+    vim.schedule(resume)
+  end,
+})
+-- A hard stop so a hung scenario never blocks the test runner.
+vim.defer_fn(function()
+  finish('scenario did not finish within 150 s')
+end, 150000)

@@ -1,0 +1,522 @@
+#!/usr/bin/env node
+// End-to-end test in a real VS Code: code-server + headless Chromium driven by playwright-core.
+//
+// It installs the packaged .vsix into a fresh code-server, opens a workspace holding a Python file
+// with a hole, types there like a user, waits for the ghost text, accepts it with Tab, saves with
+// Ctrl+S and checks the file on disk. It also records the status bar item while the model loads.
+//
+//   node e2e/run.mjs --code-server DIR --vsix FILE --server PATH --artifacts DIR [options]
+//     --code-server DIR   what get-code-server.sh installed (DIR/code-server, DIR/pw/...)
+//     --vsix FILE         the packaged extension
+//     --server PATH       the codestral-ls executable (codestral.server.path)
+//     --artifacts DIR     screenshots, logs and result.json go here
+//     --chromium PATH     default /usr/bin/chromium
+//     --model-cache DIR   CODESTRAL_LS_CACHE_DIR for the server (a fresh one shows assembly %)
+//     --readme-shot FILE  also save a small crop of the editor with the ghost text here
+//     --timeout SEC       overall budget (default 420)
+//     --extra-settings JSON  more user settings (e.g. another backend while developing)
+//     --no-loading-check  do not require the loading state (remote backends have none)
+// Exit code 0 when every check passed; the reason is printed and written to result.json otherwise.
+// Needs Node 24 (code-server's own node, DIR/bin/node).
+
+import { spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const args = parseArgs(process.argv.slice(2));
+const started = Date.now();
+const budgetMs = Number(args.timeout ?? 420) * 1000;
+const artifacts = path.resolve(required("artifacts"));
+fs.mkdirSync(artifacts, { recursive: true });
+const csDir = path.resolve(required("code-server"));
+const vsix = path.resolve(required("vsix"));
+const serverPath = path.resolve(required("server"));
+const chromiumPath = args.chromium ?? "/usr/bin/chromium";
+const require_ = createRequire(path.join(csDir, "pw", "package.json"));
+const { chromium } = require_("playwright-core");
+
+const result = { ok: false, steps: [], statusLabels: [], timings: {}, error: null };
+const t = () => ((Date.now() - started) / 1000).toFixed(1);
+function step(name, extra = {}) {
+  const entry = { t: Number(t()), name, ...extra };
+  result.steps.push(entry);
+  console.log(`[e2e ${entry.t}s] ${name}${Object.keys(extra).length ? " " + JSON.stringify(extra) : ""}`);
+}
+
+// The file the user edits: the body of multiply() is the hole.
+const HOLE_FILE = "arith.py";
+const ORIGINAL = [
+  "def add(a, b):",
+  '    """Return the sum of a and b."""',
+  "    return a + b",
+  "",
+  "",
+  "def multiply(a, b):",
+  '    """Return the product of a and b."""',
+  "    ",
+  "",
+  "",
+  "def main():",
+  "    print(add(2, 3), multiply(2, 3))",
+  "",
+].join("\n");
+const HOLE_LINE = 8; // 1-based line of the hole (already indented)
+const TYPED = "return a";
+const FAKE_KEY = "sk-e2e-0123456789abcdef"; // not a real key: checks that keys never reach a log // what the user types before waiting for the suggestion
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "codestral-e2e-"));
+const userData = path.join(tmp, "user-data");
+const extDir = path.join(tmp, "extensions");
+const workspace = path.join(tmp, "workspace");
+const profile = path.join(tmp, "chromium-profile");
+const stateHome = path.join(tmp, "state");
+const csLog = path.join(artifacts, "code-server.log");
+let csProc;
+let browser;
+let currentPage;
+
+try {
+  await main();
+  result.ok = true;
+} catch (err) {
+  result.error = err instanceof Error ? err.message : String(err);
+  console.error(`[e2e ${t()}s] FAILED: ${result.error}`);
+  await currentPage?.screenshot({ path: path.join(artifacts, "failure.png") }).catch(() => undefined);
+  const dom = currentPage ? await ghostDom(currentPage).catch(() => "") : "";
+  fs.writeFileSync(path.join(artifacts, "ghost-dom.html"), dom);
+} finally {
+  await cleanup();
+  result.timings.totalSec = Number(t());
+  fs.writeFileSync(path.join(artifacts, "result.json"), JSON.stringify(result, null, 2));
+  console.log(`[e2e] ${result.ok ? "PASSED" : "FAILED"} in ${t()}s; artifacts in ${artifacts}`);
+  process.exit(result.ok ? 0 : 1);
+}
+
+async function main() {
+  for (const d of [userData, extDir, workspace, profile, stateHome]) {
+    fs.mkdirSync(d, { recursive: true });
+  }
+  fs.writeFileSync(path.join(workspace, HOLE_FILE), ORIGINAL);
+  writeUserSettings();
+
+  const install = spawnSync(path.join(csDir, "code-server"), [
+    "--user-data-dir", userData, "--extensions-dir", extDir, "--install-extension", vsix,
+  ], { encoding: "utf8", timeout: 120_000 });
+  fs.writeFileSync(path.join(artifacts, "install-extension.log"), `${install.stdout}\n${install.stderr}`);
+  if (install.status !== 0) {
+    throw new Error(`code-server --install-extension failed (${install.status}): ${install.stderr || install.stdout}`);
+  }
+  step("vsix installed", { output: install.stdout.trim().split("\n").pop() });
+
+  const port = await freePort();
+  const out = fs.openSync(csLog, "w");
+  const env = { ...process.env, XDG_STATE_HOME: stateHome };
+  if (args["model-cache"]) {
+    env.CODESTRAL_LS_CACHE_DIR = path.resolve(args["model-cache"]);
+  }
+  csProc = spawn(path.join(csDir, "code-server"), [
+    "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--user-data-dir", userData,
+    "--extensions-dir", extDir, "--disable-workspace-trust", "--disable-update-check",
+    "--disable-getting-started-override", workspace,
+  ], { env, stdio: ["ignore", out, out], detached: true });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok, 60_000, "code-server to answer /healthz");
+  step("code-server up", { port });
+
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run", "--disable-default-apps", "--disable-extensions",
+    ],
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  currentPage = page;
+  page.on("pageerror", (e) => fs.appendFileSync(path.join(artifacts, "browser-console.log"), `pageerror: ${e.message}\n`));
+  page.on("console", (m) => fs.appendFileSync(path.join(artifacts, "browser-console.log"), `${m.type()}: ${m.text()}\n`));
+  // Record every label the status bar item shows, however briefly (a MutationObserver in the page).
+  await page.addInitScript(() => {
+    window.__codestralLabels = [];
+    const seen = () => {
+      const el = document.querySelector('[id="codestral-ls.codestral"] [aria-label], [id^="codestral-ls.codestral"][aria-label], [id^="codestral-ls.codestral"] .statusbar-item-label');
+      const item = document.querySelector('[id^="codestral-ls.codestral"]');
+      const label = (el && el.getAttribute("aria-label")) || (item && item.getAttribute("aria-label")) || "";
+      const text = item ? item.textContent.trim() : "";
+      const last = window.__codestralLabels[window.__codestralLabels.length - 1];
+      if (item && (!last || last.label !== label || last.text !== text)) {
+        window.__codestralLabels.push({ t: Date.now(), label, text });
+      }
+    };
+    new MutationObserver(seen).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+  await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
+  await page.waitForSelector(".monaco-workbench", { timeout: 90_000 });
+  step("workbench loaded");
+
+  // Open the file as a user would: Quick Open.
+  await page.waitForSelector(".part.statusbar", { timeout: 60_000 });
+  await sleep(1500);
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30_000 });
+  await page.keyboard.type(HOLE_FILE, { delay: 30 });
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${HOLE_FILE}"]`, { timeout: 30_000 });
+  await sleep(300);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30_000 });
+  step("file opened");
+
+  // The status bar item must show loading, then ready.
+  await waitFor(async () => {
+    const all = await labels(page);
+    const last = all[all.length - 1];
+    if (last && /^Codestral: error/.test(last.label) && Date.now() - last.t > 10_000) {
+      throw new Error(`the status bar item shows an error: ${last.label}`);
+    }
+    return all.some((l) => /^Codestral: ready/.test(l.label));
+  }, 240_000, "the status bar item to say ready", async () => JSON.stringify(await labels(page)));
+  const seenLabels = await labels(page);
+  result.statusLabels = seenLabels.map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
+  const loading = seenLabels.filter((l) => /^Codestral: (loading|starting)/.test(l.label));
+  const percentages = seenLabels.map((l) => /loading (\d+)%/.exec(l.label)?.[1]).filter(Boolean).map(Number);
+  result.loadingPercentages = percentages;
+  step("status ready", { labelsSeen: seenLabels.length, loadingLabels: loading.length, percentages: percentages.slice(0, 12) });
+  if (!("no-loading-check" in args) && !seenLabels.some((l) => /^Codestral: loading/.test(l.label))) {
+    throw new Error(`the status bar never showed loading; labels seen: ${JSON.stringify(result.statusLabels)}`);
+  }
+  await page.screenshot({ path: path.join(artifacts, "status-ready.png") });
+
+  // Go to the hole (Ctrl+G, line number), end of its indentation, and type like a user.
+  await page.click(".monaco-editor .view-lines");
+  await page.keyboard.press("Control+G");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 10_000 });
+  await page.keyboard.type(String(HOLE_LINE), { delay: 30 });
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("End");
+  await page.keyboard.type(TYPED, { delay: 90 });
+  const typedAt = Date.now();
+  step("typed", { text: TYPED });
+
+  let ghost = await waitForGhost(page, 45_000);
+  if (!ghost) {
+    step("no ghost text after typing; asking explicitly (Alt+\\)");
+    await page.keyboard.press("Alt+Backslash");
+    ghost = await waitForGhost(page, 60_000);
+  }
+  if (!ghost) {
+    throw new Error("no ghost text (.ghost-text-decoration) appeared");
+  }
+  result.timings.ghostAfterTypingSec = Number(((Date.now() - typedAt) / 1000).toFixed(1));
+  result.ghostText = ghost;
+  fs.writeFileSync(path.join(artifacts, "ghost-dom.html"), await ghostDom(page));
+  step("ghost text shown", { ghost });
+  await sleep(300);
+  await page.screenshot({ path: path.join(artifacts, "ghost-text.png") });
+  if (args["readme-shot"]) {
+    await readmeShot(page, path.resolve(args["readme-shot"]));
+  }
+
+  // The hover toolbar and the tooltip of the status item (backend, model, latency).
+  result.statusTooltip = await statusTooltip(page);
+  step("status tooltip", { tooltip: result.statusTooltip });
+  if (!/Backend: \S+/.test(result.statusTooltip) || !/Last latency: \d+ ms/.test(result.statusTooltip)) {
+    throw new Error(`status tooltip lacks backend/latency: ${JSON.stringify(result.statusTooltip)}`);
+  }
+  // Hovering may have dismissed the ghost text; bring it back the way a user would.
+  if (!(await ghostText(page))) {
+    await page.click(".monaco-editor .view-lines .view-line >> nth=2", { position: { x: 5, y: 5 } }).catch(() => undefined);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Alt+Backslash");
+    const again = await waitForGhost(page, 60_000);
+    if (!again) {
+      throw new Error("the ghost text did not come back after hovering the status bar");
+    }
+    ghost = again;
+    result.ghostText = ghost;
+  }
+
+  await page.keyboard.press("Tab");
+  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
+  step("accepted with Tab");
+  await page.keyboard.press("Control+S");
+  const file = path.join(workspace, HOLE_FILE);
+  await waitFor(() => fs.readFileSync(file, "utf8") !== ORIGINAL, 15_000, "the file to be saved");
+  const saved = fs.readFileSync(file, "utf8");
+  fs.writeFileSync(path.join(artifacts, "saved-arith.py"), saved);
+  step("saved");
+  checkSaved(saved, ghost);
+  await page.screenshot({ path: path.join(artifacts, "accepted.png") });
+
+  // Settings are live: turning Python off in settings.json changes the status without a restart.
+  writeUserSettings({ "codestral.enable": { "*": true, python: false } });
+  await waitFor(async () => (await labels(page)).some((l) => /^Codestral: disabled for python/.test(l.label)), 20_000,
+    "the status bar item to say disabled for python", async () => JSON.stringify((await labels(page)).slice(-3)));
+  step("disabled for python via settings.json");
+
+  // The API key: set through the command palette, passed to the server, masked in every log.
+  await runCommand(page, "Codestral: Set API Key");
+  await page.waitForSelector('.quick-input-widget input[type="password"]', { state: "visible", timeout: 10_000 });
+  await page.keyboard.type(FAKE_KEY, { delay: 10 });
+  await page.keyboard.press("Enter");
+  await page.waitForSelector('.notifications-toasts :text("API key saved")', { timeout: 15_000 });
+  const trace = () => findFiles(path.join(userData, "logs"), (n) => /codestral/i.test(n)).map((f) => fs.readFileSync(f, "utf8")).join("\n");
+  await waitFor(() => /didChangeConfiguration[\s\S]*"api_key": "\*+"/.test(trace()), 20_000,
+    "the protocol trace to show the masked api_key being sent", () => trace().slice(-1500));
+  if (trace().includes(FAKE_KEY)) {
+    throw new Error("the API key appears in an output channel");
+  }
+  step("API key sent to the server and masked in the logs");
+  const after = await labels(page);
+  result.statusLabels = after.map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
+  if (!after.some((l) => /^Codestral: working/.test(l.label))) {
+    step("note: the working state was not observed (requests can be quicker than a repaint)");
+  }
+}
+
+function checkSaved(saved, ghost) {
+  const lines = ORIGINAL.split("\n");
+  const before = lines.slice(0, HOLE_LINE - 1).join("\n") + "\n";
+  const after = "\n" + lines.slice(HOLE_LINE).join("\n");
+  const holeIndent = lines[HOLE_LINE - 1];
+  if (!saved.startsWith(before + holeIndent + TYPED)) {
+    throw new Error(`the saved file does not hold what was typed at the hole:\n${saved}`);
+  }
+  if (!saved.endsWith(after)) {
+    throw new Error(`the saved file lost the text after the hole:\n${saved}`);
+  }
+  const inserted = saved.slice((before + holeIndent + TYPED).length, saved.length - after.length);
+  result.inserted = inserted;
+  if (!inserted.trim()) {
+    throw new Error("nothing was inserted after the typed text");
+  }
+  // What was inserted must be what the ghost text showed (the inline part may be empty when the
+  // suggestion starts with a line break; whitespace is compared loosely, as rendered).
+  const norm = (s) => s.replace(/\s+/g, " ").trim();
+  if (norm(inserted) !== norm(ghost)) {
+    throw new Error(`inserted text ${JSON.stringify(inserted)} is not the ghost text ${JSON.stringify(ghost)}`);
+  }
+  step("file holds the suggestion", { inserted });
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press("Control+Shift+P");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 10_000 });
+  await page.keyboard.type(title, { delay: 20 });
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 15_000 });
+  await page.keyboard.press("Enter");
+}
+
+async function labels(page) {
+  return page.evaluate(() => window.__codestralLabels ?? []);
+}
+
+async function ghostText(page) {
+  // Ghost text is spans with `ghost-text-decoration` (on the cursor line) or `ghost-text` (the
+  // further lines, in a view zone). Group them by screen line, top to bottom.
+  return page.evaluate(() => {
+    const rows = new Map();
+    for (const span of document.querySelectorAll(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text")) {
+      const line = span.closest(".view-line") ?? span.parentElement;
+      const top = Math.round(line.getBoundingClientRect().top);
+      const row = rows.get(top) ?? [];
+      row.push({ left: span.getBoundingClientRect().left, text: span.textContent ?? "" });
+      rows.set(top, row);
+    }
+    const text = [...rows.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([, row]) => row.sort((a, b) => a.left - b.left).map((r) => r.text).join(""))
+      .join("\n")
+      .replace(/\u00a0/g, " ");
+    return text.trim() ? text : "";
+  });
+}
+
+async function ghostDom(page) {
+  return page.evaluate(() => [...document.querySelectorAll('[class*="ghost"]')].map((e) => e.outerHTML.slice(0, 600)).join("\n\n"));
+}
+
+async function waitForGhost(page, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end && Date.now() - started < budgetMs) {
+    const g = await ghostText(page);
+    if (g) {
+      return g;
+    }
+    await sleep(250);
+  }
+  return "";
+}
+
+async function statusTooltip(page) {
+  const item = page.locator('[id^="codestral-ls.codestral"]').first();
+  await item.hover();
+  const hover = page.locator(".monaco-hover:visible, .workbench-hover:visible, .custom-hover:visible").first();
+  try {
+    await hover.waitFor({ state: "visible", timeout: 8_000 });
+    const text = (await hover.innerText()).trim();
+    await page.mouse.move(640, 300);
+    return text;
+  } catch {
+    const title = await item.getAttribute("title");
+    await page.mouse.move(640, 300);
+    return title ?? "";
+  }
+}
+
+async function readmeShot(page, file) {
+  const editor = page.locator(".monaco-editor .overflow-guard").first();
+  const box = await editor.boundingBox();
+  if (!box) {
+    return;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file, clip: { x: box.x, y: box.y, width: Math.min(box.width, 760), height: Math.min(box.height, 260) } });
+  step("readme screenshot", { file });
+}
+
+async function cleanup() {
+  try {
+    await browser?.close();
+  } catch {
+    // already gone
+  }
+  if (csProc && csProc.exitCode === null) {
+    try {
+      process.kill(-csProc.pid, "SIGTERM"); // code-server and its extension host (and codestral-ls)
+    } catch {
+      // already gone
+    }
+    const end = Date.now() + 5000;
+    while (csProc.exitCode === null && Date.now() < end) {
+      await sleep(100);
+    }
+    try {
+      process.kill(-csProc.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  // The extension's output channels and the server's own log, for failure analysis.
+  for (const f of findFiles(path.join(userData, "logs"), (n) => /codestral/i.test(n) || n === "exthost.log")) {
+    copyInto(f, "vscode-logs");
+  }
+  for (const f of findFiles(stateHome, () => true)) {
+    copyInto(f, "server-logs");
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+function copyInto(file, sub) {
+  const dir = path.join(artifacts, sub);
+  fs.mkdirSync(dir, { recursive: true });
+  const name = path.relative(tmp, file).replace(/[\\/]/g, "__");
+  try {
+    fs.copyFileSync(file, path.join(dir, name));
+  } catch {
+    // unreadable: skip
+  }
+}
+
+function findFiles(dir, pred) {
+  const out = [];
+  if (!fs.existsSync(dir)) {
+    return out;
+  }
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      out.push(...findFiles(p, pred));
+    } else if (pred(e.name)) {
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+function writeUserSettings(extra = {}) {
+  const settings = {
+    "editor.quickSuggestions": { other: "off", comments: "off", strings: "off" },
+    "editor.wordBasedSuggestions": "off",
+    "editor.suggestOnTriggerCharacters": false,
+    "editor.inlineSuggest.enabled": true,
+    "editor.minimap.enabled": false,
+    "editor.fontSize": 15,
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.welcomePage.walkthroughs.openOnInstall": false,
+    "workbench.colorTheme": "Default Dark Modern",
+    "workbench.enableExperiments": false,
+    "security.workspace.trust.enabled": false,
+    "extensions.autoUpdate": false,
+    "extensions.autoCheckUpdates": false,
+    "extensions.ignoreRecommendations": true,
+    "update.mode": "none",
+    "telemetry.telemetryLevel": "off",
+    "chat.disableAIFeatures": true,
+    "files.autoSave": "off",
+    "codestral.server.path": serverPath,
+    "codestral.maxTokens": 24,
+    "codestral.debounceMs": 50,
+    "codestral.trace.server": "verbose",
+    ...(args["extra-settings"] ? JSON.parse(args["extra-settings"]) : {}),
+    ...extra,
+  };
+  // code-server is a remote window: machine-scoped settings (codestral.server.path) are read from
+  // the remote ("Machine") settings, the rest from the user's.
+  for (const scope of ["User", "Machine"]) {
+    fs.mkdirSync(path.join(userData, scope), { recursive: true });
+    fs.writeFileSync(path.join(userData, scope, "settings.json"), JSON.stringify(settings, null, 2));
+  }
+}
+
+async function waitFor(check, ms, what, describe) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) {
+      return;
+    }
+    if (Date.now() > end || Date.now() - started > budgetMs) {
+      const extra = describe ? `; ${await describe()}` : "";
+      throw new Error(`timed out after ${Math.round(ms / 1000)}s waiting for ${what}${extra}`);
+    }
+    await sleep(200);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--no-loading-check") {
+      out["no-loading-check"] = true;
+    } else if (a.startsWith("--")) {
+      out[a.slice(2)] = argv[i + 1];
+      i++;
+    }
+  }
+  return out;
+}
+
+function required(name) {
+  if (!args[name]) {
+    console.error(`missing --${name}`);
+    process.exit(2);
+  }
+  return args[name];
+}

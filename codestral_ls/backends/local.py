@@ -1,0 +1,286 @@
+"""The local backend: a GGUF model in-process through llama-cpp-python.
+
+All model work runs on one daemon thread: llama.cpp contexts are not thread-safe, a second
+generation could only queue anyway, and a daemon thread never keeps an exiting server alive.
+Generation checks a cancel flag between tokens, so closing the stream stops the model within one
+token. llama-cpp-python keeps the evaluated tokens and re-evaluates only what follows the longest
+common prefix with the previous prompt, which is what makes the next keystroke cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fim import FAMILIES, FimTemplate, detect_family, get_template
+
+from ..config import Settings
+from ..model_files import check_gguf, ensure_default_model
+from .base import (
+    BackendConfigError,
+    BackendError,
+    BackendInfo,
+    BackendNotReady,
+    DoctorCheck,
+    FimRequest,
+    ProgressCallback,
+    estimate_tokens,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_END = object()
+
+
+class _ModelThread:
+    """Runs callables one at a time on a single daemon thread."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="codestral-model", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fn, fut = job
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:
+                fut.set_exception(exc)
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        fut: Future[T] = Future()
+        self._jobs.put((fn, fut))
+        return fut
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+
+def default_threads() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+class LocalBackend:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._llama: Any = None
+        self._template: FimTemplate | None = None
+        self._model_path: Path | None = None
+        self._thread = _ModelThread()
+        self._load_error: BackendError | None = None
+        self._closed = False
+
+    @property
+    def info(self) -> BackendInfo:
+        name = self._model_path.name if self._model_path else (self._settings.model or "embedded")
+        return BackendInfo(
+            backend="local",
+            model=name,
+            template=self._template.family if self._template else "",
+        )
+
+    # ---------------------------------------------------------------- loading
+
+    async def start(self, progress: ProgressCallback) -> None:
+        loop = asyncio.get_running_loop()
+
+        def report(message: str, pct: int | None) -> None:
+            loop.call_soon_threadsafe(progress, message, pct)
+
+        try:
+            await asyncio.wrap_future(self._thread.submit(lambda: self._load(report)))
+        except BackendError as exc:
+            self._load_error = exc
+            raise
+
+    def _load(self, report: ProgressCallback) -> None:
+        try:
+            import llama_cpp
+        except ImportError:
+            raise BackendConfigError(
+                "llama-cpp-python is not installed: install codestral-ls with its local extra "
+                "(see the README), or choose a remote backend"
+            ) from None
+        settings = self._settings
+        if settings.model:
+            path = Path(settings.model).expanduser()
+            check_gguf(path)
+        else:
+            report("Preparing the embedded model", 0)
+            path = ensure_default_model(
+                lambda done, total: report(
+                    "Preparing the embedded model", int(done * 100 / max(total, 1))
+                )
+            )
+        report(f"Loading {path.name}", None)
+        started = time.monotonic()
+        gpu_layers = settings.n_gpu_layers
+        if gpu_layers < 0:
+            gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+        threads = settings.n_threads or default_threads()
+        try:
+            llama = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=settings.n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=gpu_layers,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise BackendConfigError(
+                f"cannot load model {path}: {exc} (is it a complete GGUF file?)"
+            ) from None
+        template = self._choose_template(llama)
+        self._llama, self._template, self._model_path = llama, template, path
+        log.info(
+            "loaded %s (template %s, %d threads, %d GPU layers) in %.2f s",
+            path.name,
+            template.family,
+            threads,
+            gpu_layers,
+            time.monotonic() - started,
+        )
+
+    def _choose_template(self, llama: Any) -> FimTemplate:
+        name = self._settings.template
+        if name != "auto":
+            try:
+                return get_template(name)
+            except ValueError as exc:
+                raise BackendConfigError(str(exc)) from None
+        metadata = {str(k): str(v) for k, v in (llama.metadata or {}).items()}
+        found = detect_family(metadata, _single_tokens(llama))
+        if found is None:
+            raise BackendConfigError(
+                "cannot tell which FIM format this model uses; set 'template' to one of: "
+                + ", ".join(FAMILIES)
+            )
+        return get_template(found)
+
+    # ---------------------------------------------------------------- generation
+
+    def count_tokens(self, text: str) -> int:
+        llama = self._llama
+        if llama is None or not text:
+            return estimate_tokens(text)
+        return len(llama.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False))
+
+    async def stream(self, request: FimRequest) -> AsyncIterator[str]:
+        if self._load_error is not None:
+            raise self._load_error
+        llama, template = self._llama, self._template
+        if llama is None or template is None or self._closed:
+            raise BackendNotReady("the model is still loading")
+        prompt = template.render(
+            request.prefix,
+            request.suffix,
+            context=[(c.path, c.text) for c in request.context],
+            path=request.path or None,
+        )
+        stops = list(dict.fromkeys((*template.stop, *request.stop)))
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[object] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def put(item: object) -> None:
+            loop.call_soon_threadsafe(pieces.put_nowait, item)
+
+        def generate() -> None:
+            try:
+                tokens = llama.tokenize(
+                    prompt.encode("utf-8", "replace"), add_bos=True, special=True
+                )
+                for chunk in llama.create_completion(
+                    tokens,
+                    max_tokens=request.max_tokens,
+                    temperature=request.temperature,
+                    top_p=request.top_p,
+                    seed=request.seed,
+                    stop=stops,
+                    stream=True,
+                ):
+                    if cancel.is_set():
+                        break
+                    text = chunk["choices"][0]["text"]
+                    if text:
+                        put(text)
+            except Exception as exc:
+                put(BackendError(f"the model failed: {exc}"))
+            finally:
+                put(_END)
+
+        future = self._thread.submit(generate)
+        try:
+            while True:
+                item = await pieces.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, str)
+                yield item
+        finally:
+            cancel.set()
+            if not future.done():
+                # Wait for the thread to notice, so the next request starts from a clean state.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(asyncio.wrap_future(future))
+
+    async def doctor(self) -> list[DoctorCheck]:
+        checks = []
+        if self._load_error is not None:
+            return [DoctorCheck("model", False, self._load_error.user_message)]
+        if self._llama is None:
+            return [DoctorCheck("model", False, "still loading")]
+        checks.append(DoctorCheck("model", True, f"{self.info.model} ({self.info.template})"))
+        started = time.monotonic()
+        text = ""
+        stream = self.stream(
+            FimRequest(prefix="def add(a, b):\n    return ", suffix="\n", max_tokens=4)
+        )
+        async for piece in stream:
+            text += piece
+        ms = (time.monotonic() - started) * 1000
+        checks.append(DoctorCheck("generation", bool(text), f"{ms:.0f} ms for a 4-token answer"))
+        return checks
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._thread.stop()
+
+
+def _single_tokens(llama: Any) -> set[str]:
+    """The special-token texts of every known family that this vocabulary has as one token."""
+    found = set()
+    for template in FAMILIES.values():
+        for text in template.special_tokens:
+            try:
+                ids = llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+            except Exception:
+                continue
+            if len(ids) == 1:
+                found.add(text)
+    return found
+
+
+def create(settings: Settings) -> LocalBackend:
+    return LocalBackend(settings)

@@ -1,0 +1,65 @@
+"""Mistral's Codestral FIM API: ``POST /v1/fim/completions`` with prompt + suffix.
+
+Answers have the chat shape: ``choices[0].message.content`` when whole, and SSE events with
+``choices[0].delta.content`` (``finish_reason`` on the last) followed by ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..config import Settings
+from .base import FimRequest
+from .http_common import HttpBackend, Piece, choice_field, prefix_with_context, string_list
+
+DEFAULT_API_BASE = "https://codestral.mistral.ai"
+DEFAULT_MODEL = "codestral-latest"
+
+
+class MistralBackend(HttpBackend):
+    name = "mistral"
+    path = "/v1/fim/completions"
+    default_api_base = DEFAULT_API_BASE
+    default_model = DEFAULT_MODEL
+    key_required = True
+    key_env_hint = "MISTRAL_API_KEY / CODESTRAL_API_KEY"
+
+    def body(self, request: FimRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "prompt": prefix_with_context(request),
+            "suffix": request.suffix,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "stream": True,
+        }
+        stop = string_list(request.stop)
+        if stop:
+            body["stop"] = stop
+        if request.seed is not None:
+            body["random_seed"] = request.seed
+        return body
+
+    def piece(self, event: Mapping[str, Any]) -> Piece:
+        text = choice_field(event, "delta", "content")
+        return Piece.of(text, bool(choice_field(event, "finish_reason")))
+
+    def whole(self, body: Mapping[str, Any]) -> str:
+        text = choice_field(body, "message", "content")
+        return text if isinstance(text, str) else ""
+
+    def auth_message(self, status: int, message: str) -> str:
+        return (
+            super().auth_message(status, message)
+            + ". Keys made for Codestral work with api_base https://codestral.mistral.ai; "
+            "general La Plateforme keys with https://api.mistral.ai"
+        )
+
+    def not_found_hint(self) -> str:
+        return f"check 'api_base' (default {DEFAULT_API_BASE}) and 'remote_model'"
+
+
+def create(settings: Settings) -> MistralBackend:
+    return MistralBackend(settings)

@@ -1,0 +1,588 @@
+"""Turn a model's raw middle into text that is safe to insert at the cursor.
+
+Small FIM models rarely stop by themselves: after the missing middle they go on to repeat the
+code after the cursor, write the next function, or leak template tokens. Each rule below does
+one thing and is tested on cases where it must fire and cases where it must not.
+``answer_complete`` is the cheap streaming check (stop generating now); ``clean`` makes the
+final cut. Both derive the same facts about the cursor once per context (cached).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .modes import (
+    PROSE_LANGUAGES,
+    LanguageRules,
+    Mode,
+    code_part,
+    indent_width,
+    opens_block,
+    previous_code_line,
+    rules_for,
+    split_cursor_line,
+)
+
+#: Special-token texts of every supported family, scrubbed even when the context has none.
+#: ``<s>``/``</s>`` are left out: they are legitimate HTML (the family list adds them back).
+BUILTIN_SPECIAL_TOKENS: tuple[str, ...] = (
+    "<|endoftext|>",
+    "<|im_end|>",
+    "<|im_start|>",
+    "<|fim_prefix|>",
+    "<|fim_middle|>",
+    "<|fim_suffix|>",
+    "<|fim_pad|>",
+    "<|file_sep|>",
+    "<|repo_name|>",
+    "<|file_separator|>",
+    "<|eot_id|>",
+    "<|end|>",
+    "<fim_prefix>",
+    "<fim_middle>",
+    "<fim_suffix>",
+    "<fim_pad>",
+    "<file_sep>",
+    "<filename>",
+    "<repo_name>",
+    "<gh_stars>",
+    "<issue_start>",
+    "<jupyter_start>",
+    "<empty_output>",
+    "<\uff5cfim\u2581begin\uff5c>",
+    "<\uff5cfim\u2581hole\uff5c>",
+    "<\uff5cfim\u2581end\uff5c>",
+    "<\uff5cend\u2581of\u2581sentence\uff5c>",
+    "<\uff5cbegin\u2581of\u2581sentence\uff5c>",
+    "<|EOT|>",
+    "<EOT>",
+    "<PRE>",
+    "<SUF>",
+    "<MID>",
+    "[PREFIX]",
+    "[SUFFIX]",
+    "[MIDDLE]",
+    "[INST]",
+    "[/INST]",
+    "<end_of_turn>",
+    "<start_of_turn>",
+    "<eos>",
+)
+#: Token-shaped text no code contains: ``<|anything|>`` and DeepSeek's fullwidth bars.
+_TOKEN_SHAPE = re.compile(r"<\|[A-Za-z0-9_.\-]{1,40}\|>|<\uff5c[^\uff5c\n]{1,40}\uff5c>")
+#: Lines that start a function, class or similar: where a block at the end of a file may stop.
+_DEFINITION = re.compile(
+    r"^\s*(?:export\s+)?(?:default\s+)?(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?"
+    r"(?:(?:static|public|private|protected|local|override|final|abstract)\s+)*"
+    r"(?:def|class|function|fn|func|impl|trait|interface|struct|enum|module|object)\b"
+)
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+_LEAD_IN = re.compile(
+    r"^\s*(?:sure\b|certainly\b|of course\b|here(?:'s| is| are)\b|below is\b|"
+    r"the (?:completed?|missing|following|code|function)\b|to (?:complete|fill)\b|"
+    r"this (?:code|function|completes)\b|i(?:'ll| will| have| can)\b|okay\b|ok,)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CleanupContext:
+    prefix: str
+    suffix: str
+    language: str
+    mode: Mode
+    special_tokens: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules need to know about the cursor, computed once per context."""
+
+    rules: LanguageRules
+    mode: Mode
+    tokens: tuple[str, ...]
+    line_prefix: str
+    line_suffix: str
+    #: The line prefix is blank: the answer's first line is a whole line.
+    at_line_start: bool
+    #: Text to the right of a blank line prefix: the answer is whole lines inserted above it.
+    insert_above: bool
+    #: The cursor line's leading whitespace.
+    cursor_indent: str
+    #: Indentation of the line that opened the block being written (BLOCK after an opener).
+    opener_indent: int | None
+    #: Nothing but whitespace after the cursor: the user is writing new code at the end.
+    at_end: bool
+    #: (indentation, stripped text) of the first non-blank lines that follow the answer.
+    next_lines: tuple[tuple[int, str], ...]
+    #: Nearest non-blank line above the cursor line.
+    previous_line: str | None
+    #: Quote character of a string the cursor is inside (on its line), or "".
+    open_quote: str
+    prose_ok: bool
+    prefix: str
+
+
+@lru_cache(maxsize=16)
+def _facts(ctx: CleanupContext) -> _Facts:
+    rules = rules_for(ctx.language)
+    mode = ctx.mode
+    line_prefix, line_suffix = split_cursor_line(ctx.prefix, ctx.suffix)
+    at_line_start = not line_prefix.strip()
+    insert_above = at_line_start and bool(line_suffix.strip())
+    cursor_indent = line_prefix[: len(line_prefix) - len(line_prefix.lstrip(" \t"))]
+    previous = previous_code_line(ctx.prefix)
+    opener_indent: int | None = None
+    if mode is Mode.BLOCK:
+        if not at_line_start:
+            opener_indent = indent_width(line_prefix)
+        elif not insert_above and previous is not None and opens_block(previous, rules):
+            opener_indent = indent_width(previous)
+    next_lines: list[tuple[int, str]] = []
+    if line_suffix.strip():
+        width = indent_width(line_prefix + line_suffix) if insert_above else len(cursor_indent)
+        next_lines.append((width, line_suffix.strip()))
+    nl = ctx.suffix.find("\n")
+    if nl >= 0:
+        for line in ctx.suffix[nl + 1 :].split("\n", 40)[:40]:
+            if line.strip():
+                next_lines.append((indent_width(line), line.strip()))
+                if len(next_lines) >= 3:
+                    break
+    tokens = tuple(dict.fromkeys(t for t in (*ctx.special_tokens, *BUILTIN_SPECIAL_TOKENS) if t))
+    language = ctx.language.lower()
+    in_comment = _cursor_in_comment(line_prefix, rules)
+    return _Facts(
+        rules=rules,
+        mode=mode,
+        tokens=tokens,
+        line_prefix=line_prefix,
+        line_suffix=line_suffix,
+        at_line_start=at_line_start,
+        insert_above=insert_above,
+        cursor_indent=cursor_indent,
+        opener_indent=opener_indent,
+        at_end=not ctx.suffix.strip(),
+        next_lines=tuple(next_lines),
+        previous_line=previous,
+        open_quote="" if in_comment else _open_quote(line_prefix, language),
+        prose_ok=language in PROSE_LANGUAGES or in_comment,
+        prefix=ctx.prefix,
+    )
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def answer_complete(partial: str, ctx: CleanupContext) -> bool:
+    """True as soon as more tokens cannot change what ``clean`` keeps."""
+    f = _facts(ctx)
+    if ("<" in partial or "[" in partial) and (
+        any(t in partial for t in f.tokens) or _TOKEN_SHAPE.search(partial)
+    ):
+        return True
+    if f.mode is Mode.NONE:
+        return True
+    if "\n" not in partial:
+        return False
+    if not f.prose_ok and _closing_fence_seen(partial):
+        return True
+    if f.mode is Mode.LINE:
+        head = partial.lstrip(" \t")
+        if head.startswith(("\n", "\r")) and f.line_suffix.strip() and not f.at_line_start:
+            return True  # a line break cannot fill a gap inside this line
+        body = partial.lstrip() if f.at_line_start or head.startswith(("\n", "\r")) else partial
+        return "\n" in body.rstrip(" \t\r")
+    return _block_end(partial.split("\n"), f, streaming=True) is not None
+
+
+def _closing_fence_seen(partial: str) -> bool:
+    lines = partial.split("\n")
+    fences = [i for i, line in enumerate(lines[:-1]) if _FENCE.match(line)]
+    if not fences:
+        return False
+    first_code = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    return fences[0] != first_code or len(fences) >= 2
+
+
+# --------------------------------------------------------------------------- final cut
+
+
+def clean(raw: str, ctx: CleanupContext) -> str:
+    """The text to insert at the cursor; "" means no suggestion."""
+    f = _facts(ctx)
+    if f.mode is Mode.NONE:
+        return ""
+    text = cut_special_tokens(raw, f.tokens)
+    text = text.replace("\r\n", "\n")
+    if not f.prose_ok:
+        text = strip_chat_wrapping(text, f.line_prefix)
+    text = shape_line(text, f) if f.mode is Mode.LINE else shape_block(text, f)
+    if not text.strip():
+        return ""
+    text = balance_with_suffix(text, f)
+    text = trim_trailing_whitespace(text, f)
+    if not text.strip() or repeats_line_above(text, f) or duplicates_next_line(text, f):
+        return ""
+    return finish_lines(text, f)
+
+
+def cut_special_tokens(text: str, tokens: tuple[str, ...]) -> str:
+    """Cut at the first special token; drop a token half-written when generation stopped."""
+    cut = len(text)
+    for token in tokens:
+        at = text.find(token, 0, cut)
+        if at >= 0:
+            cut = at
+    shaped = _TOKEN_SHAPE.search(text, 0, cut)
+    if shaped:
+        cut = shaped.start()
+    text = text[:cut]
+    tail = text[-24:]
+    for token in tokens:
+        for k in range(min(len(token) - 1, len(tail)), 1, -1):
+            piece = token[:k]
+            if tail.endswith(piece) and (k >= 3 or piece in ("<|", "<\uff5c")):
+                return text[: len(text) - k]
+    return text
+
+
+def strip_chat_wrapping(text: str, line_prefix: str) -> str:
+    """Unwrap code fences and drop prose lead-ins (chat-tuned models add both)."""
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return text
+    if _LEAD_IN.match(lines[first]) and not _FENCE.match(lines[first]):
+        fence = next((i for i in range(first + 1, len(lines)) if _FENCE.match(lines[i])), None)
+        if fence is None:
+            return ""  # prose only
+        lines, first = lines[fence:], 0
+    if _FENCE.match(lines[first]):
+        body = lines[first + 1 :]
+        end = next((i for i, line in enumerate(body) if _FENCE.match(line)), len(body))
+        body = body[:end]
+        echoed = line_prefix.strip()
+        if body and echoed and body[0].strip().startswith(echoed):
+            rest = body[0].strip()[len(echoed) :]
+            body[0] = rest.lstrip() if line_prefix[-1:].isspace() else rest
+        elif body and not echoed and line_prefix:
+            body[0] = body[0][len(line_prefix) :] if body[0].startswith(line_prefix) else body[0]
+        return "\n".join(body)
+    closing = next((i for i in range(first + 1, len(lines)) if _FENCE.match(lines[i])), None)
+    return text if closing is None else "\n".join(lines[:closing])
+
+
+def shape_line(text: str, f: _Facts) -> str:
+    """LINE mode: the rest of this line, or (after a finished line) the next line."""
+    if f.at_line_start:
+        stripped = text.lstrip("\n")
+        if len(stripped) != len(text) and f.line_prefix and stripped.startswith(f.line_prefix):
+            stripped = stripped[len(f.line_prefix) :]
+        return stripped.split("\n", 1)[0]
+    head = text.lstrip(" \t")
+    if head.startswith("\n"):
+        if f.line_suffix.strip():
+            return ""  # a line break inside a gap on this line is never wanted
+        rest = head.lstrip("\n")
+        return "\n" + rest.split("\n", 1)[0] if rest.strip() else ""
+    return text.split("\n", 1)[0]
+
+
+def shape_block(text: str, f: _Facts) -> str:
+    lines = text.split("\n")
+    if f.at_line_start and len(lines) > 1 and not lines[0].strip():
+        while len(lines) > 1 and not lines[0].strip():
+            lines.pop(0)  # leading blank lines would be left behind as extra blank lines
+        if f.line_prefix and lines[0].startswith(f.line_prefix):
+            lines[0] = lines[0][len(f.line_prefix) :]  # that line brought its own indent
+    elif not f.at_line_start and len(lines) > 2 and not lines[0].strip():
+        while len(lines) > 2 and not lines[1].strip():
+            lines.pop(1)  # `def f():` + blank lines + body: no blank line after the opener
+    end = _block_end(lines, f, streaming=False)
+    if end is not None:
+        lines = lines[:end]
+    return "\n".join(lines)
+
+
+def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
+    """Index of the first line not to keep (the block is over), or None.
+
+    A short line (``}``, ``break``) equal to the suffix's next line is only a repeat when the
+    answer ends after it or goes on repeating; ``pending`` holds it until that is known.
+    """
+    # At the end of the document the block may run to the end of the enclosing definition;
+    # elsewhere it is the body of the line that opened it.
+    floor = None if f.at_end else f.opener_indent
+    body_indent = -1
+    blank_before = False
+    body_seen = False
+    pending: int | None = None
+    last = len(lines) - 1
+    for k in range(0 if f.at_line_start else 1, len(lines)):
+        line = lines[k]
+        stripped = line.strip()
+        if not stripped:
+            blank_before = body_seen
+            continue
+        width = indent_width(f.line_prefix + line) if k == 0 else indent_width(line)
+        after_blank, blank_before = blank_before, False
+        if streaming and k == last:
+            # Still being written: only its indentation is final.
+            if body_seen and floor is not None and width < _limit(floor, f):
+                return k if pending is None else pending
+            return None
+        if pending is not None and len(f.next_lines) > 1 and (width, stripped) == f.next_lines[1]:
+            return pending
+        repeat = _repeat_kind(lines, k, width, f)
+        if repeat == "strong":
+            return k if pending is None else pending
+        if not body_seen:
+            body_seen = True
+            body_indent = width
+            if floor is None:
+                floor = _enclosing_indent(f, width)
+            verdict = _first_line_verdict(width, stripped, f)
+        elif floor is None and f.at_end and after_blank and width <= body_indent:
+            verdict = "cut_before"  # top-level code: one paragraph at a time
+        else:
+            verdict = _line_verdict(width, stripped, floor, f)
+        if verdict != "keep":
+            if pending is not None:
+                return pending
+            return k + 1 if verdict == "cut_after" else k
+        pending = k if repeat == "weak" else None
+    if pending is not None and not streaming:
+        return pending  # the answer ends on a copy of the next line: it would be doubled
+    return None
+
+
+def _first_line_verdict(width: int, stripped: str, f: _Facts) -> str:
+    if f.opener_indent is not None and width <= f.opener_indent:
+        if f.rules.closer.match(stripped) and not f.rules.indent_blocks:
+            return "cut_after" if _closer_wanted(width, f) else "cut_before"
+        return "cut_before"  # nothing went into the body
+    return "keep"
+
+
+def _line_verdict(width: int, stripped: str, floor: int | None, f: _Facts) -> str:
+    if floor is None:
+        return "keep"
+    limit = _limit(floor, f)
+    if width < limit:
+        return "cut_before"
+    if width > limit or (f.insert_above and f.next_lines):
+        return "keep"
+    if f.rules.continuation.match(stripped):
+        return "keep"
+    if f.rules.closer.match(stripped):
+        return "cut_after" if _closer_wanted(width, f) else "cut_before"
+    return "cut_before"
+
+
+def _limit(floor: int, f: _Facts) -> int:
+    """Filling a gap may go out to the suffix's own indentation, a block may not."""
+    if f.insert_above and f.next_lines:
+        return min(floor, f.next_lines[0][0])
+    return floor
+
+
+def _enclosing_indent(f: _Facts, body_indent: int) -> int | None:
+    """Indentation of the line that encloses the body: the nearest less indented line, or at
+    the end of the document the enclosing definition (the outermost line when none matches)."""
+    lines = f.prefix.split("\n")
+    if f.at_line_start:
+        lines.pop()  # the cursor's own blank line
+    threshold = body_indent
+    outermost: int | None = None
+    for line in reversed(lines):
+        if not line.strip():
+            continue
+        width = indent_width(line)
+        if width < threshold:
+            if not f.at_end or _DEFINITION.match(line):
+                return width
+            threshold = outermost = width
+            if width == 0:
+                break
+    return outermost
+
+
+def _closer_wanted(width: int, f: _Facts) -> bool:
+    """Keep a block's closing line unless the text after the cursor already closes it."""
+    if not f.next_lines:
+        return True
+    next_width, next_text = f.next_lines[0]
+    if next_width > width:
+        return False  # the code after the cursor is still inside this block
+    if next_width == width:
+        return not (f.rules.closer.match(next_text) or f.rules.continuation.match(next_text))
+    return True
+
+
+def _is_trivial(stripped: str, rules: LanguageRules) -> bool:
+    return (
+        len(stripped) <= 6
+        or not any(ch.isalnum() for ch in stripped)
+        or rules.closer.match(stripped) is not None
+    )
+
+
+def _repeat_kind(lines: list[str], k: int, width: int, f: _Facts) -> str:
+    """Whether line ``k`` repeats the code after the cursor: "strong", "weak" or "none"."""
+    if not f.next_lines:
+        return "none"
+    stripped = lines[k].strip()
+    next_width, next_text = f.next_lines[0]
+    if stripped != next_text:
+        return "none"
+    if width == next_width:
+        return "weak" if _is_trivial(stripped, f.rules) else "strong"
+    # Differently indented: only a two-line match counts.
+    later = next((line for line in lines[k + 1 : -1] if line.strip()), None)
+    if later is None or len(f.next_lines) < 2:
+        return "none"
+    return "strong" if (indent_width(later), later.strip()) == f.next_lines[1] else "none"
+
+
+def balance_with_suffix(text: str, f: _Facts) -> str:
+    """Stop where the answer closes a bracket or quote that the text on the right closes."""
+    follow = f.line_suffix.lstrip()
+    if not follow or f.insert_above:
+        return text
+    line_end = text.find("\n", 1) if text.startswith("\n") else text.find("\n")
+    first = text if line_end < 0 else text[:line_end]
+    quote = f.open_quote
+    stack: list[str] = []
+    i = 0
+    while i < len(first):
+        ch = first[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                if f.open_quote and quote == f.open_quote and not stack:
+                    if follow.startswith(ch):
+                        return first[:i]
+                    return text
+                quote = ""
+        elif ch in "\"'`" and not (ch == "'" and _apostrophe(first, i)):
+            quote = ch
+        elif ch in "([{":
+            stack.append(ch)
+        elif ch in ")]}":
+            if stack and _MATCH[stack[-1]] == ch:
+                stack.pop()
+            elif follow.startswith(ch):
+                return first[:i]
+        i += 1
+    # The answer ends by retyping the rest of the line (`x█:` + `> 0:`): drop the copy,
+    # unless the copy's brackets close ones the answer itself opened (`f(█)` + `g(a)`).
+    tail = follow.rstrip()
+    body = first.rstrip()
+    if body.endswith(tail) and len(body) > len(tail) and not _opens_brackets(body[: -len(tail)]):
+        return body[: -len(tail)]
+    return text
+
+
+def _opens_brackets(text: str) -> bool:
+    """Whether ``text`` leaves a bracket of its own open (strings ignored)."""
+    depth = 0
+    quote = ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+    return depth > 0
+
+
+_MATCH = {"(": ")", "[": "]", "{": "}"}
+
+
+def _apostrophe(text: str, i: int) -> bool:
+    """``don't``: a quote between two letters is not a string delimiter."""
+    return 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
+
+
+def trim_trailing_whitespace(text: str, f: _Facts) -> str:
+    lines = [line.rstrip() for line in text.split("\n")]
+    while len(lines) > 1 and not lines[-1]:
+        lines.pop()
+    out = "\n".join(lines)
+    follow = f.line_suffix
+    if (
+        f.mode is Mode.LINE
+        and follow[:1].strip()
+        and follow[0] not in ")]},;:.'\"`"
+        and text.split("\n", 1)[0].endswith(" ")
+        and "\n" not in out
+    ):
+        out += " "  # `x = |+ 1` -> `x = a + 1`: the space before the suffix belongs
+    return out
+
+
+def repeats_line_above(text: str, f: _Facts) -> bool:
+    """A one-line answer that makes its line a copy of the line above."""
+    body = text[1:] if text.startswith("\n") else text
+    if "\n" in body or not body.strip():
+        return False
+    if text.startswith("\n"):
+        above: str | None = f.line_prefix
+        line = body
+    else:
+        above = f.previous_line
+        line = f.line_prefix + body
+    return above is not None and bool(above.strip()) and line.rstrip() == above.rstrip()
+
+
+def duplicates_next_line(text: str, f: _Facts) -> bool:
+    """A one-line answer on its own line that already follows the cursor."""
+    if not f.next_lines or "\n" in text.strip("\n"):
+        return False
+    if text.startswith("\n"):
+        line = text.strip("\n")
+    elif f.at_line_start:
+        line = f.line_prefix + text
+    else:
+        return False
+    return (indent_width(line), line.strip()) == f.next_lines[0]
+
+
+def finish_lines(text: str, f: _Facts) -> str:
+    """Keep the text after the cursor on its own, correctly indented line."""
+    if f.insert_above:
+        return text + "\n" + f.line_prefix
+    if f.mode is Mode.BLOCK and f.line_suffix.strip() and "\n" in text.rstrip():
+        return text + "\n" + f.cursor_indent
+    return text
+
+
+def _cursor_in_comment(line_prefix: str, rules: LanguageRules) -> bool:
+    return code_part(line_prefix + " x", rules) != (line_prefix + " x").rstrip()
+
+
+def _open_quote(line_prefix: str, language: str) -> str:
+    """The quote of a string left open before the cursor on its line ("" if none)."""
+    quotes = '"`' if language == "rust" else "\"'`"
+    quote = ""
+    i = 0
+    while i < len(line_prefix):
+        ch = line_prefix[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in quotes and not (ch == "'" and _apostrophe(line_prefix, i)):
+            quote = ch
+        i += 1
+    return quote

@@ -1,0 +1,231 @@
+"""Per-request choice between finishing the current line and writing a block.
+
+A block is only worth the model's time where the user is clearly about to write one (after a
+line that opens a body, or in an empty body); elsewhere a single line is faster to generate and
+to review. Positions where any insertion would be wrong (inside a word) get no suggestion.
+The per-language tables here are shared with the clean-up rules.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+
+class Mode(enum.Enum):
+    LINE = "line"
+    BLOCK = "block"
+    NONE = "none"  # do not suggest here
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    """What opens, continues and closes a block in one language family."""
+
+    #: A line (stripped of a trailing comment and whitespace) that matches opens a block.
+    opener: re.Pattern[str]
+    #: A line at the opener's indentation that keeps the same statement going (``else``...).
+    continuation: re.Pattern[str]
+    #: A line that only closes blocks (``}``, ``end``, ``fi``...).
+    closer: re.Pattern[str]
+    #: Line comment starters, for finding the code part of a line.
+    line_comments: tuple[str, ...]
+    #: Significant indentation: a dedent alone ends a block.
+    indent_blocks: bool = False
+
+
+_BRACKET_OPEN = r"[\[{(]"
+_C_LIKE = LanguageRules(
+    opener=re.compile(rf"(?:{_BRACKET_OPEN}|=>|:)$"),
+    continuation=re.compile(r"^(?:\}\s*)?(?:else|catch|finally|while)\b|^\}\s*\)"),
+    closer=re.compile(r"^[\]})]+[;,)]*$"),
+    line_comments=("//",),
+)
+_PYTHON = LanguageRules(
+    opener=re.compile(rf"(?::|{_BRACKET_OPEN})$"),
+    continuation=re.compile(r"^(?:elif|else|except|finally|case)\b"),
+    closer=re.compile(r"^[\]})]+[,:)]*$"),
+    line_comments=("#",),
+    indent_blocks=True,
+)
+_LUA = LanguageRules(
+    opener=re.compile(rf"(?:{_BRACKET_OPEN}|\bthen|\bdo|\belse|\brepeat|\bfunction\b.*\))$"),
+    continuation=re.compile(r"^(?:else|elseif)\b"),
+    closer=re.compile(r"^(?:end|until\b.*|[\]})])[;,)]*$"),
+    line_comments=("--",),
+)
+_SHELL = LanguageRules(
+    opener=re.compile(rf"(?:{_BRACKET_OPEN}|\bthen|\bdo|\belse|\bin)$"),
+    continuation=re.compile(r"^(?:else|elif)\b"),
+    closer=re.compile(r"^(?:fi|done|esac|;;|[\]})])[;)]*$"),
+    line_comments=("#",),
+)
+_RUBY = LanguageRules(
+    opener=re.compile(
+        rf"(?:{_BRACKET_OPEN}|\bdo(?:\s*\|[^|]*\|)?|\bthen"
+        r"|^\s*(?:def|class|module|if|unless|while|until|case|begin)\b.*)$"
+    ),
+    continuation=re.compile(r"^(?:else|elsif|rescue|ensure|when|in)\b"),
+    closer=re.compile(r"^(?:end|[\]})])[;,)]*$"),
+    line_comments=("#",),
+)
+_DEFAULT = LanguageRules(
+    opener=re.compile(rf"(?:{_BRACKET_OPEN}|=>|->|:|\bthen|\bdo)$"),
+    continuation=re.compile(r"^(?:\}\s*)?(?:else|elif|elsif|elseif|catch|finally|except)\b"),
+    closer=re.compile(r"^(?:end|fi|done|[\]})])[;,)]*$"),
+    line_comments=("//", "#"),
+)
+
+_BY_LANGUAGE: dict[str, LanguageRules] = {
+    "python": _PYTHON,
+    "lua": _LUA,
+    "ruby": _RUBY,
+    "shellscript": _SHELL,
+    "sh": _SHELL,
+    "bash": _SHELL,
+    "zsh": _SHELL,
+}
+_C_FAMILY = (
+    "javascript",
+    "javascriptreact",
+    "typescript",
+    "typescriptreact",
+    "go",
+    "rust",
+    "java",
+    "c",
+    "cpp",
+    "csharp",
+    "kotlin",
+    "swift",
+    "php",
+    "dart",
+    "scala",
+    "objective-c",
+    "objective-cpp",
+    "zig",
+)
+_BY_LANGUAGE.update(dict.fromkeys(_C_FAMILY, _C_LIKE))
+
+#: Markup/prose languages: fences and prose are legitimate content there.
+PROSE_LANGUAGES = frozenset({"markdown", "plaintext", "restructuredtext", "latex", "text", ""})
+
+_CLOSING_ONLY = re.compile(r"""^[\s\]})>"'`;,:.]*$""")
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def rules_for(language: str) -> LanguageRules:
+    return _BY_LANGUAGE.get(language.lower(), _DEFAULT)
+
+
+def is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def indent_width(line: str) -> int:
+    """Columns of leading whitespace (a tab counts 4, enough to compare lines of one file)."""
+    width = 0
+    for ch in line:
+        if ch == " ":
+            width += 1
+        elif ch == "\t":
+            width += 4
+        else:
+            break
+    return width
+
+
+def code_part(line: str, rules: LanguageRules) -> str:
+    """The line without a trailing line comment (a cheap guess that ignores strings)."""
+    for marker in rules.line_comments:
+        at = line.find(marker)
+        if at > 0 and line[at - 1] in " \t":
+            line = line[:at]
+        elif at == 0:
+            return ""
+    return line.rstrip()
+
+
+def opens_block(line: str, rules: LanguageRules) -> bool:
+    code = code_part(line, rules)
+    return bool(code.strip()) and rules.opener.search(code) is not None
+
+
+def split_cursor_line(prefix: str, suffix: str) -> tuple[str, str]:
+    """(text before the cursor on its line, text after it on its line)."""
+    start = prefix.rfind("\n") + 1
+    end = suffix.find("\n")
+    line_prefix = prefix[start:]
+    line_suffix = suffix if end < 0 else suffix[:end]
+    return line_prefix.rstrip("\r"), line_suffix.rstrip("\r")
+
+
+def previous_code_line(prefix: str) -> str | None:
+    """The nearest non-blank line above the cursor's line, if any."""
+    end = prefix.rfind("\n")
+    while end > 0:
+        start = prefix.rfind("\n", 0, end) + 1
+        line = prefix[start:end]
+        if line.strip():
+            return line
+        end = start - 1
+    return None
+
+
+def choose_mode(prefix: str, suffix: str, language: str) -> Mode:
+    """LINE, BLOCK or NONE for a cursor between ``prefix`` and ``suffix``."""
+    rules = rules_for(language)
+    line_prefix, line_suffix = split_cursor_line(prefix, suffix)
+    before = line_prefix.strip()
+    after = line_suffix.strip()
+    if after:
+        if not before:
+            # At column 0 or the start of a line's text: the suggestion is whole lines above
+            # it, a block only where one is due. Inside the indentation nothing fits.
+            if line_prefix and line_suffix[0] in " \t":
+                return Mode.NONE
+            return _block_if_due(prefix, rules)
+        if is_word_char(line_suffix[0]):
+            return Mode.NONE  # inside or right before a word
+        if _CLOSING_ONLY.match(line_suffix):
+            last = code_part(line_prefix, rules)[-1:]
+            if last in _PAIRS and after.startswith(_PAIRS[last]) and last != "(":
+                return Mode.BLOCK  # between a just-typed `{` and its auto-inserted `}`
+            return Mode.LINE
+        return Mode.LINE  # fill the gap up to the text on the right
+    if before:
+        return Mode.BLOCK if opens_block(line_prefix, rules) else Mode.LINE
+    if suffix.strip() or previous_code_line(prefix) is None:
+        return _block_if_due(prefix, rules)
+    return Mode.BLOCK  # new code at the end of the file: the rest of the definition
+
+
+def _block_if_due(prefix: str, rules: LanguageRules) -> Mode:
+    """On a line of its own: a block after an opener or in an empty body, else one line."""
+    previous = previous_code_line(prefix)
+    if previous is None:
+        return Mode.LINE
+    if opens_block(previous, rules) or _in_empty_body(prefix, previous, rules):
+        return Mode.BLOCK
+    return Mode.LINE
+
+
+_DOCSTRING_END = re.compile(r"^\s*(?:[rbuRBU]{0,2})?(?:\"\"\"|''').*$|.*(?:\"\"\"|''')\s*$")
+
+
+def _in_empty_body(prefix: str, previous: str, rules: LanguageRules) -> bool:
+    """Python: a body holding only its docstring is still empty."""
+    if rules is not _PYTHON or not _DOCSTRING_END.match(previous):
+        return False
+    head = prefix[: prefix.rfind(previous)]
+    quote = '"""' if '"""' in previous else "'''"
+    stripped = previous.strip()
+    if stripped.count(quote) >= 2 and stripped.startswith(quote):
+        opener = previous_code_line(head + "\n")
+    else:
+        start = head.rfind(quote)
+        if start < 0:
+            return False
+        opener = previous_code_line(head[:start] + "\n")
+    return opener is not None and opens_block(opener, rules)

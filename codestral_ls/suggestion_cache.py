@@ -1,0 +1,103 @@
+"""Answers that need no model call: the cache, and type-through of the suggestion on screen."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from cachetools import TTLCache
+
+from .backends.base import BackendInfo, FimRequest
+from .modes import Mode
+
+_TTL_SECONDS = 600.0
+_ENTRY_OVERHEAD = 200  # bytes a key and the bookkeeping cost, so entries are bounded too
+
+
+class SuggestionCache:
+    """Answers keyed by exactly what the model saw; bounded in bytes and entries, with a TTL."""
+
+    def __init__(self, entries: int, ttl: float = _TTL_SECONDS) -> None:
+        budget = max(1, entries) * (_ENTRY_OVERHEAD + 256)
+        self._cache: TTLCache[str, str] = TTLCache(
+            maxsize=budget, ttl=ttl, getsizeof=lambda v: _ENTRY_OVERHEAD + len(v)
+        )
+
+    @staticmethod
+    def key(info: BackendInfo, request: FimRequest, mode: Mode) -> str:
+        h = hashlib.sha256()
+        parts = [
+            info.backend,
+            info.model,
+            info.template,
+            mode.value,
+            str(request.max_tokens),
+            repr(request.temperature),
+            repr(request.stop),
+            request.path,
+            request.prefix,
+            request.suffix,
+            *(f"{c.path}\0{c.text}" for c in request.context),
+        ]
+        for part in parts:
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00\x01")
+        return h.hexdigest()
+
+    def get(self, key: str) -> str | None:
+        return self._cache.get(key)
+
+    def put(self, key: str, text: str) -> None:
+        if _ENTRY_OVERHEAD + len(text) <= self._cache.maxsize:
+            self._cache[key] = text
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+@dataclass
+class _Anchor:
+    prefix: str
+    suffix: str
+    text: str
+
+
+class TypeThrough:
+    """Serve the rest of the shown suggestion while the user types its first characters.
+
+    The anchor stays at the position where the suggestion was first shown, so backspacing over
+    just-typed characters serves the longer remainder again.
+    """
+
+    def __init__(self) -> None:
+        self._anchors: dict[str, _Anchor] = {}
+
+    def remember(self, uri: str, prefix: str, suffix: str, text: str) -> None:
+        anchor = self._anchors.get(uri)
+        if anchor and self._remainder(anchor, prefix, suffix) == text:
+            return  # already anchored earlier in the same suggestion
+        self._anchors[uri] = _Anchor(prefix, suffix, text)
+
+    def serve(self, uri: str, prefix: str, suffix: str) -> str | None:
+        anchor = self._anchors.get(uri)
+        if anchor is None:
+            return None
+        rest = self._remainder(anchor, prefix, suffix)
+        if rest is None:
+            return None
+        if not rest:
+            del self._anchors[uri]  # fully typed: nothing left to show
+            return None
+        return rest
+
+    @staticmethod
+    def _remainder(anchor: _Anchor, prefix: str, suffix: str) -> str | None:
+        if suffix != anchor.suffix or not prefix.startswith(anchor.prefix):
+            return None
+        typed = prefix[len(anchor.prefix) :]
+        if not anchor.text.startswith(typed):
+            return None
+        return anchor.text[len(typed) :]
+
+    def forget(self, uri: str) -> None:
+        self._anchors.pop(uri, None)

@@ -1,0 +1,368 @@
+"""Clean-up rules: each one fires where the raw answer is wrong and leaves real code alone.
+
+Documents are written with a ``█`` where the cursor is; ``clean_at`` returns what the user would
+see, and ``accept`` the document after accepting it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codestral_ls.cleanup import (
+    BUILTIN_SPECIAL_TOKENS,
+    CleanupContext,
+    answer_complete,
+    clean,
+)
+from codestral_ls.modes import Mode, choose_mode
+
+
+def ctx_at(doc: str, language: str = "python", tokens: tuple[str, ...] = ()) -> CleanupContext:
+    prefix, suffix = doc.split("█")
+    mode = choose_mode(prefix, suffix, language)
+    return CleanupContext(prefix, suffix, language, mode, tokens)
+
+
+def clean_at(doc: str, raw: str, language: str = "python", tokens: tuple[str, ...] = ()) -> str:
+    return clean(raw, ctx_at(doc, language, tokens))
+
+
+def accept(doc: str, raw: str, language: str = "python") -> str:
+    return doc.replace("█", clean_at(doc, raw, language))
+
+
+def streamed(doc: str, raw: str, language: str = "python", step: int = 3) -> str:
+    """What the engine receives when it stops at ``answer_complete``."""
+    ctx = ctx_at(doc, language)
+    partial = ""
+    for i in range(0, len(raw), step):
+        partial += raw[i : i + step]
+        if answer_complete(partial, ctx):
+            break
+    return partial
+
+
+# --------------------------------------------------------------------------- special tokens
+
+
+@pytest.mark.parametrize("token", BUILTIN_SPECIAL_TOKENS)
+def test_no_special_token_reaches_the_user(token: str) -> None:
+    raw = f"total += x{token}\n    return total"
+    assert clean_at("def f(xs):\n    total = 0\n    for x in xs:\n        █", raw) == "total += x"
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    before=st.text(alphabet="ab(){}[]<>|\n _:=\"'", max_size=30),
+    token=st.sampled_from(BUILTIN_SPECIAL_TOKENS),
+    after=st.text(max_size=30),
+    where=st.sampled_from(["x = █", "def f():\n    █", "f(█)", "█    return 1\n"]),
+)
+def test_no_special_token_survives_any_surrounding_text(
+    before: str, token: str, after: str, where: str
+) -> None:
+    out = clean_at(where, before + token + after)
+    assert not any(t in out for t in BUILTIN_SPECIAL_TOKENS)
+
+
+def test_family_stop_tokens_from_the_context_cut_too() -> None:
+    assert clean_at("x = █", "42<custom_end>junk", tokens=("<custom_end>",)) == "42"
+
+
+def test_unknown_token_shaped_text_is_cut() -> None:
+    assert clean_at("x = █", "42<|some_new_marker|>junk") == "42"
+
+
+def test_a_token_half_written_when_generation_stopped_is_dropped() -> None:
+    assert clean_at("x = █", "42<|endo") == "42"
+    assert clean_at("x = █", "42 [SUFF") == "42"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["a < b and c > d", "x[0] + y[1]", '"<div>" + tag', "a <= b", "items[SIZE]", "a<b>c"],
+)
+def test_code_that_looks_a_little_like_a_token_is_kept(raw: str) -> None:
+    assert clean_at("x = █", raw) == raw
+
+
+# --------------------------------------------------------------------------- line mode
+
+
+def test_line_mode_keeps_one_line() -> None:
+    assert clean_at("x = 1\ny = █", "2\nz = 3\n") == "2"
+
+
+def test_line_mode_on_an_empty_line_drops_leading_newlines_without_double_indent() -> None:
+    doc = "def f(x):\n    y = x\n    █\n    return y\n"
+    assert clean_at(doc, "\n    y += 1\n") == "y += 1"
+    assert clean_at("def f(x):\n    y = x\n    █", "\n    return y\n") == "return y"
+
+
+def test_next_line_suggestion_after_a_finished_line() -> None:
+    assert clean_at("x = 1█", "\ny = 2\nz = 3") == "\ny = 2"
+
+
+def test_a_line_break_inside_a_gap_on_the_line_is_dropped() -> None:
+    assert clean_at("foo(a, █)", "\n    b") == ""
+
+
+# --------------------------------------------------------------------------- repeating the suffix
+
+
+def test_block_stops_where_the_suffix_starts_repeating() -> None:
+    doc = "def f(xs):\n█    return result\n"
+    raw = "    result = []\n    for x in xs:\n        result.append(x)\n    return result\n"
+    assert accept(doc, raw) == (
+        "def f(xs):\n    result = []\n    for x in xs:\n        result.append(x)\n"
+        "    return result\n"
+    )
+
+
+def test_a_line_inserted_above_code_after_a_statement_is_one_whole_line() -> None:
+    doc = "def f(xs):\n    result = []\n█    return result\n"
+    raw = "    result.extend(xs)\n    result.sort()\n    return result\n"
+    assert accept(doc, raw) == (
+        "def f(xs):\n    result = []\n    result.extend(xs)\n    return result\n"
+    )
+
+
+def test_the_same_line_deeper_inside_the_block_is_not_a_repeat() -> None:
+    doc = "def f(xs):\n█    return result\n"
+    raw = "    if not xs:\n        return result\n    result = xs\n    return result\n"
+    assert clean_at(doc, raw) == "    if not xs:\n        return result\n    result = xs\n"
+
+
+def test_a_closing_brace_that_closes_an_inner_block_is_not_a_repeat() -> None:
+    doc = "function f(a) {\n  █\n  }\n}\n"
+    raw = "if (a) {\n    b();\n  }\n  if (c) {\n    d();\n  }\n}\n"
+    # The first `  }` closes the model's own `if`; the second one repeats the suffix.
+    assert clean_at(doc, raw, "javascript") == "if (a) {\n    b();\n  }\n  if (c) {\n    d();"
+
+
+def test_repeating_the_rest_of_the_line_is_cut() -> None:
+    assert clean_at("x = █ + 1", "a + 1") == "a"
+    assert accept("x = █ + 1", "a + 1") == "x = a + 1"
+
+
+def test_retyped_punctuation_at_the_end_of_the_line_is_not_doubled() -> None:
+    assert accept("if x█:", " > 0:") == "if x > 0:"
+    assert accept("let y = █;", "5;", "javascript") == "let y = 5;"
+    assert accept("total = █ + f(x)", "a + f(x)") == "total = a + f(x)"
+
+
+def test_a_copy_that_closes_the_answers_own_bracket_is_kept() -> None:
+    assert accept("print(█)", "f(a)") == "print(f(a))"
+    assert accept("x = [█]", "[1], [2]") == "x = [[1], [2]]"
+
+
+def test_an_answer_that_is_only_the_next_line_is_dropped() -> None:
+    assert clean_at("x = 1\n█\ny = 2\n", "y = 2") == ""
+    assert clean_at("def f():\n█    return 1\n", "    return 1\n    return 1\n") == ""
+
+
+def test_a_different_next_line_is_kept() -> None:
+    assert clean_at("x = 1\n█\ny = 2\n", "z = 3") == "z = 3"
+
+
+# --------------------------------------------------------------------------- balance
+
+
+def test_closing_brackets_already_on_the_right_are_not_doubled() -> None:
+    assert accept("print(foo(█))", "a, b))\n") == "print(foo(a, b))"
+    assert accept("xs = [█]", "1, 2]") == "xs = [1, 2]"
+
+
+def test_brackets_the_answer_opens_itself_are_kept() -> None:
+    assert accept("print(█)", "f(a), b)") == "print(f(a), b)"
+    assert accept("x = █", "f(a)") == "x = f(a)"
+
+
+def test_closing_quote_already_on_the_right_is_not_doubled() -> None:
+    assert accept('s = "hel█"', 'lo world"') == 's = "hello world"'
+
+
+def test_quotes_and_brackets_inside_strings_are_not_counted() -> None:
+    assert accept("print(█)", '"a)" + b)') == 'print("a)" + b)'
+    assert accept("say(█)", '"don\'t")', "ruby") == 'say("don\'t")'
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def test_python_block_stops_at_the_first_line_that_dedents_out() -> None:
+    doc = "def f(x):\n    █"
+    raw = "return x + 1\n\n\ndef g():\n    pass\n"
+    assert clean_at(doc, raw) == "return x + 1"
+
+
+def test_at_the_end_of_the_file_a_block_runs_to_the_end_of_its_definition() -> None:
+    doc = "class A:\n    def f(self, n):\n        if n < 2:\n            █"
+    raw = "return n\n        return n * 2\n\n    def g(self):\n        pass\n"
+    assert clean_at(doc, raw) == "return n\n        return n * 2"
+
+
+def test_at_the_end_of_a_file_top_level_code_comes_one_paragraph_at_a_time() -> None:
+    doc = "import os\n█"
+    raw = "import sys\nimport re\n\nprint(os.name)\n"
+    assert clean_at(doc, raw) == "import sys\nimport re"
+
+
+def test_python_block_keeps_else_and_except_clauses() -> None:
+    doc = "def f(x):\n    █"
+    raw = "if x:\n        return 1\n    else:\n        return 2\n\nprint(f(1))\n"
+    assert clean_at(doc, raw) == "if x:\n        return 1\n    else:\n        return 2"
+
+
+def test_block_after_an_opener_at_the_end_of_the_line() -> None:
+    doc = "def f(x):█"
+    assert clean_at(doc, "\n    return x\n\n\nclass A:\n") == "\n    return x"
+    assert clean_at(doc, "\n\n\n    return x\n") == "\n    return x"
+
+
+def test_brace_block_keeps_its_closer_when_the_document_lacks_it() -> None:
+    doc = "function f(a) {\n  █"
+    raw = "return a + 1;\n}\n\nfunction g() {}\n"
+    assert clean_at(doc, raw, "javascript") == "return a + 1;\n}"
+
+
+def test_brace_block_drops_its_closer_when_the_document_has_it() -> None:
+    doc = "function f(a) {\n  █\n}\n\nfunction h() {}\n"
+    raw = "return a + 1;\n}\n\nfunction g() {}\n"
+    assert clean_at(doc, raw, "javascript") == "return a + 1;"
+
+
+def test_between_braces_the_closer_lands_on_its_own_line() -> None:
+    doc = "function f(a) {█}"
+    assert accept(doc, "\n  return a;\n}\n", "javascript") == "function f(a) {\n  return a;\n}"
+
+
+def test_go_and_rust_and_lua_and_bash_blocks() -> None:
+    assert clean_at("func f() int {\n\t█\n}\n", "return 1\n}\n", "go") == "return 1"
+    assert clean_at("fn f() -> i32 {\n    █\n}\n", "1\n}\nfn g() {}", "rust") == "1"
+    lua = "function f(a)\n  █\nend\n"
+    assert clean_at(lua, "if a then\n    return 1\n  else\n    return 2\n  end\nend\n", "lua") == (
+        "if a then\n    return 1\n  else\n    return 2\n  end"
+    )
+    sh = "if [ -f x ]; then\n  █\nfi\n"
+    assert clean_at(sh, "echo yes\nelse\n  echo no\nfi\n", "shellscript") == (
+        "echo yes\nelse\n  echo no"
+    )
+
+
+def test_inserting_lines_above_code_keeps_that_code_on_its_own_line() -> None:
+    doc = "def f(x):\n█    return x\n"
+    assert (
+        accept(doc, "    x = x * 2\n    return x\n") == "def f(x):\n    x = x * 2\n    return x\n"
+    )
+
+
+def test_gap_fill_may_cross_a_dedent_when_the_suffix_continues_further_out() -> None:
+    doc = "def f(xs):\n    for x in xs:\n        if x:\n█    return 0\n"
+    raw = "            return x\n        print(x)\n    return 0\n"
+    assert clean_at(doc, raw) == "            return x\n        print(x)\n"
+
+
+# --------------------------------------------------------------------------- whitespace
+
+
+def test_trailing_whitespace_and_blank_lines_are_trimmed() -> None:
+    assert clean_at("x = █", "1   \n") == "1"
+    assert clean_at("def f():\n    █", "a = 1  \n    return a\t\n\n\n") == "a = 1\n    return a"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\n\n", " \n\t\n"])
+def test_empty_answers_are_dropped(raw: str) -> None:
+    assert clean_at("x = █", raw) == ""
+    assert clean_at("def f():\n    █", raw) == ""
+
+
+def test_leading_blank_lines_of_a_block_are_not_left_behind() -> None:
+    assert clean_at("def f():\n    █", "\n\nreturn 1") == "return 1"
+
+
+# ------------------------------------------------------------ repeats of the line above
+
+
+def test_an_answer_that_only_repeats_the_line_above_is_dropped() -> None:
+    assert clean_at("xs.append(1)\n█", "xs.append(1)\n") == ""
+    assert clean_at("xs.append(1)\nxs.app█", "end(1)") == ""
+
+
+def test_a_similar_but_different_line_is_kept() -> None:
+    assert clean_at("xs.append(1)\n█", "xs.append(2)") == "xs.append(2)"
+
+
+# --------------------------------------------------------------------------- chat wrapping
+
+
+def test_code_fences_are_unwrapped() -> None:
+    assert clean_at("x = █", "```python\nx = 5\n```") == "5"
+    assert clean_at("def f():\n    █", "```\nreturn 1\n```\nDone.") == "return 1"
+
+
+def test_prose_lead_in_is_dropped_and_fenced_code_kept() -> None:
+    raw = "Sure! Here is the completion:\n```python\nreturn x * 2\n```\nThis doubles x."
+    assert clean_at("def f(x):\n    █", raw) == "return x * 2"
+
+
+def test_prose_only_is_dropped() -> None:
+    assert clean_at("def f(x):\n    █", "Here is the missing code for the function.") == ""
+
+
+def test_fence_after_code_is_cut() -> None:
+    assert clean_at("def f(x):\n    █", "return x\n```\nExplanation") == "return x"
+
+
+def test_fences_and_prose_are_content_in_markdown_and_comments() -> None:
+    assert clean_at("# Title\n█", "```python", "markdown") == "```python"
+    assert clean_at("x = 1  # █", "Here is why we need one") == "Here is why we need one"
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "language"),
+    [
+        ("x = 1\ny = █", "2\nz = 3\nw = 4\n", "python"),
+        ("def f(x):\n    █", "return x + 1\n\n\ndef g():\n    pass\n", "python"),
+        ("def f(xs):\n█    return r\n", "    r = xs\n    return r\n    return r\n", "python"),
+        ("function f(a) {\n  █\n}\n", "return a;\n}\n\nfunction g() {}\n", "javascript"),
+        (
+            "function f(a) {\n  █\n  }\n}\n",
+            "if (a) {\n    b();\n  }\n  c();\n  }\n}\nfunction g() {}\n",
+            "javascript",
+        ),
+        ("x = █", "42<|endoftext|>ignored", "python"),
+        ("def f(x):\n    █", "```python\nreturn 1\n```\nmore text\n", "python"),
+    ],
+)
+def test_stopping_early_never_changes_the_suggestion(doc: str, raw: str, language: str) -> None:
+    partial = streamed(doc, raw, language)
+    assert len(partial) < len(raw)  # it did stop early
+    assert clean_at(doc, partial, language) == clean_at(doc, raw, language)
+
+
+def test_line_mode_completes_at_the_first_newline_after_text() -> None:
+    ctx = ctx_at("x = █")
+    assert not answer_complete("4", ctx)
+    assert answer_complete("42\n", ctx)
+    blank = ctx_at("x = 1\n█\nz = 3")
+    assert not answer_complete("\n\n", blank)
+    assert answer_complete("\ny = 2\n", blank)
+
+
+def test_block_is_not_complete_while_lines_stay_inside() -> None:
+    ctx = ctx_at("def f(x):\n    █")
+    assert not answer_complete("if x:\n        return 1\n    else:\n", ctx)
+    assert answer_complete("return 1\n\ndef g():\n", ctx)
+    assert answer_complete("return 1\nx", ctx_at("class A:\n    def f(x):\n        █"))
+
+
+def test_none_mode_never_suggests() -> None:
+    ctx = CleanupContext("pri", "nt(x)", "python", Mode.NONE)
+    assert clean("nt", ctx) == ""
+    assert answer_complete("", ctx)

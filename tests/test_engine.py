@@ -1,0 +1,166 @@
+"""Engine behaviour a user notices: answers, reuse without model calls, and stale work dropped."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from codestral_ls.backends.base import BackendConfigError, BackendError, FimRequest
+from codestral_ls.config import Settings
+from codestral_ls.engine import CompletionRequest, Engine, TriggerKind
+from fake_backend import ScriptedBackend
+
+SOURCE = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
+CURSOR = SOURCE.index("    \n") + 4
+
+
+def request(text: str = SOURCE, offset: int = CURSOR, **kw: object) -> CompletionRequest:
+    base: dict[str, object] = {
+        "uri": "file:///w/calc.py",
+        "text": text,
+        "offset": offset,
+        "language": "python",
+        "trigger": TriggerKind.INVOKED,
+        "path": "/w/calc.py",
+    }
+    base.update(kw)
+    return CompletionRequest(**base)  # type: ignore[arg-type]
+
+
+async def make_engine(backend: ScriptedBackend, **settings: object) -> Engine:
+    engine = Engine(Settings(debounce_ms=0).merged(settings, "test"), backend)
+    await engine.start()
+    return engine
+
+
+def answer_return(_: FimRequest) -> str:
+    return "return a + b\n\nprint(add(1, 2))\n"
+
+
+async def test_answer_is_cleaned_model_output() -> None:
+    backend = ScriptedBackend(answer_return)
+    engine = await make_engine(backend)
+    result = await engine.complete(request())
+    assert result.source == "model"
+    assert result.text == "return a + b"
+    assert len(backend.calls) == 1
+    # the model saw the text around the cursor
+    assert backend.calls[0].request.prefix.endswith("def add(a, b):\n    ")
+    assert backend.calls[0].request.suffix.startswith("\n\nprint(add(1, 2))")
+
+
+async def test_same_position_again_comes_from_cache() -> None:
+    backend = ScriptedBackend(answer_return)
+    engine = await make_engine(backend)
+    first = await engine.complete(request())
+    engine._typethrough.forget("file:///w/calc.py")  # force the cache path, not type-through
+    second = await engine.complete(request())
+    assert second.source == "cache"
+    assert second.text == first.text
+    assert len(backend.calls) == 1
+
+
+async def test_typing_the_suggestion_serves_the_rest_without_a_model_call() -> None:
+    backend = ScriptedBackend(answer_return)
+    engine = await make_engine(backend)
+    await engine.complete(request())
+    typed = SOURCE[:CURSOR] + "ret" + SOURCE[CURSOR:]
+    result = await engine.complete(request(typed, CURSOR + 3))
+    assert (result.source, result.text) == ("typethrough", "urn a + b")
+    # backspace over one typed character: the longer remainder comes back
+    back = SOURCE[:CURSOR] + "re" + SOURCE[CURSOR:]
+    result = await engine.complete(request(back, CURSOR + 2))
+    assert (result.source, result.text) == ("typethrough", "turn a + b")
+    # typing something else is not served from the old suggestion
+    other = SOURCE[:CURSOR] + "x" + SOURCE[CURSOR:]
+    result = await engine.complete(request(other, CURSOR + 1))
+    assert result.source != "typethrough"
+    assert len(backend.calls) == 2
+
+
+async def test_burst_of_keystrokes_makes_one_model_call_for_the_last_position() -> None:
+    backend = ScriptedBackend(answer_return)
+    engine = await make_engine(backend, debounce_ms=80)
+    texts = [SOURCE[:CURSOR] + "r"[:i] + SOURCE[CURSOR:] for i in range(2)]
+    first = asyncio.ensure_future(
+        engine.complete(request(texts[0], CURSOR, trigger=TriggerKind.AUTOMATIC))
+    )
+    await asyncio.sleep(0.02)
+    second = await engine.complete(request(texts[1], CURSOR + 1, trigger=TriggerKind.AUTOMATIC))
+    assert (await first).reason == "superseded"
+    assert second.source == "model"
+    assert len(backend.calls) == 1
+    assert backend.calls[0].request.prefix.endswith("    r")
+
+
+async def test_new_request_stops_generation_of_the_old_one() -> None:
+    slow = ScriptedBackend(lambda r: "x" * 200, piece_delay=0.02)
+    engine = await make_engine(slow)
+    old = asyncio.ensure_future(engine.complete(request()))
+    await asyncio.sleep(0.1)
+    moved = SOURCE[:CURSOR] + "y" + SOURCE[CURSOR:]
+    new_task = asyncio.ensure_future(engine.complete(request(moved, CURSOR + 1)))
+    old_result = await old
+    assert old_result.text == "" and old_result.reason == "superseded"
+    assert slow.calls[0].closed_early
+    assert slow.calls[0].pieces_sent < 50
+    new_task.cancel()
+
+
+async def test_client_cancel_stops_generation() -> None:
+    slow = ScriptedBackend(lambda r: "x" * 200, piece_delay=0.02)
+    engine = await make_engine(slow)
+    task = asyncio.ensure_future(engine.complete(request()))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(0.05)
+    assert slow.calls[0].closed_early
+
+
+@pytest.mark.parametrize(
+    ("settings", "req"),
+    [
+        ({"enabled": False}, {}),
+        ({"disabled_languages": ["python"]}, {}),
+        ({}, {"path": "/w/.env.local", "uri": "file:///w/.env.local"}),
+        ({}, {"path": "/home/u/.ssh/id_rsa", "uri": "file:///home/u/.ssh/id_rsa"}),
+    ],
+)
+async def test_disabled_or_excluded_never_reaches_the_backend(
+    settings: dict[str, object], req: dict[str, object]
+) -> None:
+    backend = ScriptedBackend(answer_return)
+    engine = await make_engine(backend, **settings)
+    result = await engine.complete(request(**req))
+    assert result.text == ""
+    assert backend.calls == []
+
+
+async def test_requests_while_loading_answer_empty_at_once() -> None:
+    backend = ScriptedBackend(answer_return, load_delay=5)
+    engine = Engine(Settings(debounce_ms=0), backend)
+    loading = asyncio.ensure_future(engine.start())
+    await asyncio.sleep(0)
+    result = await asyncio.wait_for(engine.complete(request()), 0.5)
+    assert (result.text, result.reason) == ("", "model not ready")
+    loading.cancel()
+
+
+class FailingBackend(ScriptedBackend):
+    async def stream(self, request: FimRequest):  # type: ignore[override]
+        raise BackendConfigError("the API key is wrong: set MISTRAL_API_KEY")
+        yield ""
+
+
+async def test_backend_error_gives_empty_answer_and_one_report() -> None:
+    errors: list[BackendError] = []
+    backend = FailingBackend(answer_return)
+    engine = Engine(Settings(debounce_ms=0), backend, on_error=errors.append)
+    await engine.start()
+    result = await engine.complete(request())
+    assert result.text == ""
+    assert "MISTRAL_API_KEY" in result.reason
+    assert len(errors) == 1 and errors[0].notify

@@ -1,0 +1,96 @@
+"""The Neovim plugin against a scripted in-process server (tests/e2e/fake_server.lua).
+
+Same scenario as test_neovim_e2e.py on both code paths, answered instantly and
+deterministically, plus what the real model makes slow or unpredictable to check: no
+suggestion while the popup menu is open (and the opt-in), and `:Codestral disable`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import server_env
+from neovim_helpers import (
+    check_accept_all,
+    check_partial_accepts,
+    check_server_status,
+    ensure_nvim,
+    explain,
+    require_native,
+    run_scenario,
+)
+
+pytestmark = pytest.mark.nvim
+
+
+@pytest.fixture(scope="session")
+def nvim() -> Path:
+    return ensure_nvim()
+
+
+@pytest.mark.parametrize(
+    ("mode", "legacy", "ns"),
+    [
+        ("native", "0", "nvim.lsp.inline_completion"),  # 0.12: vim.lsp.config + built-in UI
+        ("fallback", "0", "codestral.ghost"),  # as on 0.11: vim.lsp.config + own ghost text
+        ("fallback", "1", "codestral.ghost"),  # as on 0.10: vim.lsp.start + own ghost text
+    ],
+    ids=["native", "fallback-lsp-config", "fallback-lsp-start"],
+)
+def test_scripted_scenario(nvim: Path, tmp_path: Path, mode: str, legacy: str, ns: str) -> None:
+    if mode == "native":
+        require_native(nvim)
+    r = run_scenario(
+        nvim, tmp_path, server_env(tmp_path), mode=mode, legacy=legacy, fake="1", extra="1"
+    )
+    assert r["ok"], explain(r)
+    assert r["path"] == mode, explain(r)
+    assert r["ghost"] == {"text": "1) + fibonacci(n - 2)", "ns": ns, "row": 4, "col": 25}
+    check_server_status(r)
+    check_accept_all(r)
+    assert r["after_accept"][4] == "    return fibonacci(n - 1) + fibonacci(n - 2)"
+    check_partial_accepts(r)
+    assert r["line_after_word"] == "    total = sum(values", explain(r)
+    assert r["line_after_line"] == "    total = sum(values)", explain(r)
+    assert r["ghost_after_line"]["text"] == "\n    return total / len(values)", explain(r)
+    # No request and no ghost text while the popup menu is open; back after it closes.
+    assert r["pum_still_open"] and r["pum_line"] == "    fibonacci", explain(r)
+    assert r["ghost_with_menu"] is None, explain(r)
+    assert r["ghost_after_menu"]["text"] == "nacci_table = {}", explain(r)
+    # :Codestral disable: nothing is asked or shown, the server is told, the statusline says so.
+    assert r["requests_while_disabled"] == 0 and r["ghost_while_disabled"] is None, explain(r)
+    assert r["statusline_disabled"] == "codestral: off", explain(r)
+    # Settings reach the server as initializationOptions, and live changes follow.
+    assert r["fake"]["init_options"] == {"codestral": {"max_tokens": 24}}, explain(r)
+    changes = [c["codestral"].get("enabled") for c in r["fake"]["settings_changes"]]
+    assert changes[1:3] == [False, True], explain(r)
+    assert r["fake"]["settings_changes"][0] == {"codestral": {"max_tokens": 24}}, explain(r)
+    # :Codestral status shows backend, model, latency and the code path.
+    shown = r["status_command"]
+    for part in (f"{mode} path", "state: ready", "backend: local", "model: fake-model"):
+        assert part in shown, explain(r)
+    assert "last latency: 80 ms" in shown, explain(r)
+    # A server error repeated by status and window/showMessage reaches vim.notify once.
+    assert r["notified"] == [["codestral: cannot reach http://127.0.0.1:9", 4]], explain(r)
+    assert r["statusline_error"] == "codestral: error", explain(r)
+    # <C-]> hides the suggestion; <M-\> asks again at once (one request).
+    assert r["ghost_before_dismiss"]["text"] == "nacci_table = {}", explain(r)
+    # <M-]> / <M-[> step through the server's several items.
+    assert r["ghost_after_next"]["text"] == "nacci_cache = {}", explain(r)
+    assert r["ghost_after_prev"]["text"] == "nacci_table = {}", explain(r)
+    assert r["ghost_after_dismiss"] is None, explain(r)
+    assert r["ghost_after_trigger"]["text"] == "nacci_table = {}", explain(r)
+    assert r["requests_by_trigger"] == 1, explain(r)
+    # A key typed just before <Tab> (still in typeahead) is not inserted twice.
+    assert r["line_after_typed_accept"] == "    fibonacci_table = {}", explain(r)
+    # An edit while a request is in flight cancels it ($/cancelRequest reached the server).
+    assert r["cancelled_on_edit"] == 1, explain(r)
+
+
+def test_menu_opt_in_shows_suggestions_with_the_menu(nvim: Path, tmp_path: Path) -> None:
+    r = run_scenario(nvim, tmp_path, server_env(tmp_path), fake="1", extra="1", show_with_menu="1")
+    assert r["ok"], explain(r)
+    assert r["pum_still_open"], explain(r)
+    assert r["ghost_with_menu"]["text"] == "_table = {}", explain(r)

@@ -1,0 +1,133 @@
+"""The VS Code extension: it builds, type-checks, lints, passes its unit tests, packages into a
+.vsix, and — installed into a real VS Code (code-server in headless Chromium) with the real
+codestral-ls and the embedded model — shows ghost text that Tab accepts and Ctrl+S saves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from vscode_helpers import (
+    ARTIFACTS,
+    EXTENSION,
+    SERVER,
+    VSIX,
+    check,
+    e2e_env,
+    ensure_code_server,
+    failure_report,
+    npm,
+    npm_env,
+    read_result,
+    run,
+    unavailable,
+)
+
+pytestmark = pytest.mark.vscode
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """`npm ci` (versions pinned by package-lock.json), then the production bundle and the .vsix."""
+    if not (shutil.which("npm") or shutil.which("node")):
+        ensure_code_server()  # brings Node 24 and npm when the machine has none
+    cmd, env = npm(), npm_env()
+    check(run([*cmd, "ci", "--no-audit", "--no-fund"], cwd=EXTENSION, timeout=600, env=env))
+    check(run([*cmd, "run", "package"], cwd=EXTENSION, timeout=300, env=env))
+    if not VSIX.is_file():
+        pytest.fail(f"`npm run package` did not produce {VSIX}")
+    return VSIX
+
+
+def test_sources_typecheck_and_lint(built: Path) -> None:
+    cmd, env = npm(), npm_env()
+    check(run([*cmd, "run", "typecheck"], cwd=EXTENSION, timeout=300, env=env))
+    check(run([*cmd, "run", "lint"], cwd=EXTENSION, timeout=300, env=env))
+
+
+def test_unit_tests_pass(built: Path) -> None:
+    ran = check(run([*npm(), "test"], cwd=EXTENSION, timeout=300, env=npm_env()))
+    assert " passing" in ran.output, ran.output[-2000:]
+    assert " failing" not in ran.output, ran.output[-4000:]
+
+
+def test_vsix_holds_what_a_user_needs(built: Path) -> None:
+    with zipfile.ZipFile(built) as z:
+        names = set(z.namelist())
+        manifest = json.loads(z.read("extension/package.json"))
+    for needed in (
+        "extension/dist/extension.js",
+        "extension/readme.md",
+        "extension/changelog.md",
+        "extension/LICENSE.txt",
+        "extension/media/icon.png",
+    ):
+        assert needed in names, f"{needed} missing from the .vsix: {sorted(names)}"
+    assert not any("node_modules/" in n or n.startswith("extension/src/") for n in names)
+    assert manifest["main"] == "./dist/extension.js"
+    assert manifest["engines"]["vscode"] == "^1.91.0"
+    settings = manifest["contributes"]["configuration"]["properties"]
+    assert "codestral.enable" in settings and "codestral.server.path" in settings
+    assert not [k for k in settings if "apikey" in k.lower().replace("_", "")]
+    commands = {c["command"] for c in manifest["contributes"]["commands"]}
+    for c in (
+        "enable",
+        "disable",
+        "toggle",
+        "trigger",
+        "restart",
+        "showLogs",
+        "doctor",
+        "setApiKey",
+        "clearApiKey",
+    ):
+        assert f"codestral.{c}" in commands
+
+
+@pytest.mark.model
+def test_ghost_text_is_accepted_with_tab_and_saved(
+    built: Path, embedded_model: Path, tmp_path: Path
+) -> None:
+    """A user opens a Python file with a hole, types, sees the ghost text, presses Tab, saves."""
+    tools = ensure_code_server()
+    if not SERVER.is_file():
+        unavailable(f"{SERVER} not found (pip install -e . first)")
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ran = run(
+        [
+            str(tools / "bin" / "node"),
+            str(EXTENSION / "e2e" / "run.mjs"),
+            "--code-server",
+            str(tools),
+            "--vsix",
+            str(built),
+            "--server",
+            str(SERVER),
+            "--artifacts",
+            str(ARTIFACTS),
+            "--timeout",
+            "480",
+        ],
+        cwd=EXTENSION,
+        timeout=600,
+        env=e2e_env(tmp_path),
+    )
+    result = read_result(ARTIFACTS)
+    if ran.returncode != 0 or not result.get("ok"):
+        pytest.fail(failure_report(ARTIFACTS, ran), pytrace=False)
+    entries = result.get("statusLabels")
+    assert isinstance(entries, list), result
+    labels = [str(entry.get("label", "")) for entry in entries if isinstance(entry, dict)]
+    assert any(label.startswith("Codestral: loading") for label in labels), labels
+    # The loading state carries the server's percentage ($/progress), e.g. "loading 0% (...)".
+    assert any(re.match(r"Codestral: loading \d+%", label) for label in labels), labels
+    assert any(label.startswith("Codestral: ready") for label in labels), labels
+    assert str(result["inserted"]).strip(), result
+    assert (ARTIFACTS / "ghost-text.png").is_file()

@@ -172,12 +172,12 @@ def score(answer: str, problem: Problem, timeout: float) -> dict[str, Any]:
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    n = max(1, len(rows))
     out: dict[str, dict[str, float]] = {}
     for name in ROWS:
         results = [r[name] for r in rows if name in r]
         if not results:
             continue
+        n = len(results)
         out[name] = {
             "n": len(results),
             "exact_match": round(sum(r["exact"] for r in results) / n, 4),
@@ -202,7 +202,7 @@ async def run_model(
     from codestral_ls.backends import create_backend
     from codestral_ls.backends.base import FimRequest
     from codestral_ls.config import Settings
-    from codestral_ls.engine import CompletionRequest, Engine, TriggerKind
+    from codestral_ls.engine import Engine
 
     # Quality is measured without the interactive deadline (latency is reported instead);
     # an explicit --setting timeout_ms=... still wins.
@@ -226,56 +226,69 @@ async def run_model(
         "settings": settings.public_dict(),
         "raw_max_tokens": raw_max_tokens or settings.max_tokens,
     }
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = [{"task_id": p.task_id} for p in problems]
     started = time.monotonic()
+    # Staggered: problem i's engine call, then problem i-1's raw call. Consecutive generations
+    # never share a prompt, so neither row runs on the model state the other one left behind
+    # for the very same prompt, and an interrupted run still has every row for most problems.
     try:
-        for i, problem in enumerate(problems):
-            row: dict[str, Any] = {"task_id": problem.task_id}
-            if oracle is not None:
-                oracle.problem = problem
-            if "raw" in rows or "naive" in rows:
+        for i in range(len(problems) + 1):
+            if i < len(problems) and "codestral-ls" in rows:
+                await _engine_row(engine, oracle, problems[i], out[i], timeout)
+            if i > 0 and ("raw" in rows or "naive" in rows):
+                j = i - 1
+                if oracle is not None:
+                    oracle.problem = problems[j]
                 raw, total_ms, first_line_ms = await _raw_generation(
-                    backend, FimRequest, problem, raw_max_tokens or settings.max_tokens
+                    backend, FimRequest, problems[j], raw_max_tokens or settings.max_tokens
                 )
                 raw = stop_cut(raw, stops)
                 if "raw" in rows:
-                    row["raw"] = score(raw, problem, timeout) | {"latency_ms": total_ms}
+                    out[j]["raw"] = score(raw, problems[j], timeout) | {"latency_ms": total_ms}
                 if "naive" in rows:
-                    row["naive"] = score(naive_cut(raw), problem, timeout) | {
+                    out[j]["naive"] = score(naive_cut(raw), problems[j], timeout) | {
                         "latency_ms": first_line_ms
                     }
-            if "codestral-ls" in rows:
-                result = await engine.complete(
-                    CompletionRequest(
-                        uri=f"file:///humaneval/{problem.task_id.replace('/', '_')}.py",
-                        text=problem.prompt + problem.suffix,
-                        offset=len(problem.prompt),
-                        language="python",
-                        trigger=TriggerKind.INVOKED,
-                        path=f"humaneval/{problem.task_id.replace('/', '_')}.py",
-                    )
-                )
-                row["codestral-ls"] = score(result.text, problem, timeout) | {
-                    "latency_ms": round(result.latency_ms, 1),
-                    "source": result.source,
-                    "reason": result.reason,
-                }
-            out.append(row)
-            if checkpoint is not None:
-                checkpoint(out, meta)
-            if progress:
-                elapsed = time.monotonic() - started
-                marks = " ".join(
-                    f"{name}={'P' if row[name]['pass'] else '.'}" for name in ROWS if name in row
-                )
-                print(
-                    f"[{i + 1}/{len(problems)} {elapsed:.0f}s] {problem.task_id} {marks}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            if i > 0:
+                _progress(progress, i - 1, out[i - 1], len(problems), started)
+                if checkpoint is not None:
+                    checkpoint(out[:i], meta)
     finally:
         await engine.aclose()
     return out, meta
+
+
+def _progress(enabled: bool, i: int, row: dict[str, Any], total: int, started: float) -> None:
+    if not enabled:
+        return
+    marks = " ".join(f"{name}={'P' if row[name]['pass'] else '.'}" for name in ROWS if name in row)
+    elapsed = time.monotonic() - started
+    print(f"[{i + 1}/{total} {elapsed:.0f}s] {row['task_id']} {marks}", file=sys.stderr)
+
+
+async def _engine_row(
+    engine: Any, oracle: OracleBackend | None, problem: Problem, row: dict[str, Any], timeout: float
+) -> None:
+    from codestral_ls.engine import CompletionRequest, TriggerKind
+
+    if oracle is not None:
+        oracle.problem = problem
+    name = problem.task_id.replace("/", "_")
+    result = await engine.complete(
+        CompletionRequest(
+            uri=f"file:///humaneval/{name}.py",
+            text=problem.prompt + problem.suffix,
+            offset=len(problem.prompt),
+            language="python",
+            trigger=TriggerKind.INVOKED,
+            path=f"humaneval/{name}.py",
+        )
+    )
+    row["codestral-ls"] = score(result.text, problem, timeout) | {
+        "latency_ms": round(result.latency_ms, 1),
+        "source": result.source,
+        "reason": result.reason,
+    }
 
 
 class OracleBackend:

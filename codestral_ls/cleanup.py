@@ -373,7 +373,11 @@ def _line_verdict(width: int, stripped: str, floor: int | None, f: _Facts) -> st
     limit = _limit(floor, f)
     if width < limit:
         return "cut_before"
-    if width > limit or (f.insert_above and f.next_lines):
+    if width > limit:
+        return "keep"
+    if f.insert_above and f.next_lines and (floor >= f.next_lines[0][0] or width > 0):
+        # The gap may end further out than it began; only top-level code cannot be part of
+        # a gap whose following code is indented.
         return "keep"
     if f.rules.continuation.match(stripped):
         return "keep"

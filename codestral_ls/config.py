@@ -17,6 +17,7 @@ from typing import Any, get_type_hints
 ENV_PREFIX = "CODESTRAL_LS_"
 BACKENDS = ("local", "mistral", "openai", "llama-server", "ollama", "chat")
 COMPLETION_ITEM_MODES = ("auto", "always", "never")
+LAYOUTS = ("auto", "psm", "prefix_only")
 LOG_LEVELS = ("error", "warning", "info", "debug")
 
 
@@ -43,9 +44,12 @@ class Settings:
     suffix_tokens: int = 384
     context_tokens: int = 512
     timeout_ms: int = 8000
+    layout: str = "auto"
+    window_grid: int = 16
     # Scheduling
     debounce_ms: int = 120
     cache_entries: int = 512
+    type_through: bool = True
     # Local model
     n_ctx: int = 4096
     n_threads: int = 0
@@ -77,10 +81,17 @@ class Settings:
         _check_choice("backend", self.backend, BACKENDS)
         _check_choice("completion_item", self.completion_item, COMPLETION_ITEM_MODES)
         _check_choice("log_level", self.log_level, LOG_LEVELS)
-        for name in ("max_tokens", "prefix_tokens", "n_ctx", "timeout_ms", "cache_entries"):
+        _check_choice("layout", self.layout, LAYOUTS)
+        for name in ("max_tokens", "prefix_tokens", "n_ctx", "timeout_ms", "window_grid"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting '{name}' must be a positive number")
-        for name in ("suffix_tokens", "context_tokens", "debounce_ms", "n_threads"):
+        for name in (
+            "suffix_tokens",
+            "context_tokens",
+            "debounce_ms",
+            "n_threads",
+            "cache_entries",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting '{name}' must not be negative")
         if not 0.0 <= self.temperature <= 2.0:
@@ -200,7 +211,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def env_overrides(env: Mapping[str, str]) -> dict[str, str]:
-    """``CODESTRAL_LS_MAX_TOKENS=32`` -> ``{"max_tokens": "32"}``; keys also by their usual names."""
+    """``CODESTRAL_LS_MAX_TOKENS=32`` -> ``{"max_tokens": "32"}``; API keys by usual names too."""
     out: dict[str, str] = {}
     for name, value in env.items():
         if name.startswith(ENV_PREFIX):

@@ -16,14 +16,21 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .backends.base import Backend, BackendError, BackendNotReady, ContextSnippet, FimRequest
+from .backends.base import (
+    Backend,
+    BackendError,
+    BackendNotReady,
+    ContextSnippet,
+    FimRequest,
+    SupportsPrefill,
+)
 from .cleanup import CleanupContext, answer_complete, clean
 from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
 from .modes import Mode, choose_mode
 from .suggestion_cache import SuggestionCache, TypeThrough
-from .windows import build_window
+from .windows import build_window, heal_prefix, unheal
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +94,15 @@ class Engine:
         self._message = ""
         self._progress: int | None = None
         self.last_latency_ms: float | None = None
-        self.model_calls = 0
+        self.counters = {
+            "requests": 0,
+            "modelCalls": 0,
+            "cacheHits": 0,
+            "typeThroughHits": 0,
+            "prefills": 0,
+        }
+        self._prefill: asyncio.Future[None] | None = None
+        self._debounce = AdaptiveDebounce()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -109,6 +124,10 @@ class Engine:
         await self.backend.aclose()
 
     @property
+    def model_calls(self) -> int:
+        return self.counters["modelCalls"]
+
+    @property
     def ready(self) -> bool:
         return self._state in ("ready", "working")
 
@@ -122,6 +141,7 @@ class Engine:
             "message": self._message,
             "progress": self._progress,
             "lastLatencyMs": None if self.last_latency_ms is None else round(self.last_latency_ms),
+            **self.counters,
         }
 
     def _report_progress(self, message: str, percentage: int | None) -> None:
@@ -138,10 +158,12 @@ class Engine:
     async def complete(self, request: CompletionRequest) -> CompletionResult:
         """Answer one request; never raises for backend trouble (answers empty instead)."""
         started = time.monotonic()
+        self.counters["requests"] += 1
         self._generation += 1
         generation = self._generation
         if self._inflight and not self._inflight.done():
             self._inflight.cancel()  # supersede: the model thread stops at its next token
+        self._debounce.keystroke(started)
         settings = self.settings
         if not settings.enabled:
             return CompletionResult.empty("disabled", started)
@@ -153,9 +175,11 @@ class Engine:
         prefix_all = request.text[:offset]
         suffix_all = request.text[offset:]
 
-        served = self._typethrough.serve(request.uri, prefix_all, suffix_all)
-        if served is not None:
-            return self._finish(CompletionResult(served, "typethrough", _ms(started)))
+        if settings.type_through:
+            served = self._typethrough.serve(request.uri, prefix_all, suffix_all)
+            if served is not None:
+                self.counters["typeThroughHits"] += 1
+                return self._finish(CompletionResult(served, "typethrough", _ms(started)))
 
         mode = choose_mode(prefix_all, suffix_all, request.language)
         if mode is Mode.NONE:
@@ -163,36 +187,28 @@ class Engine:
         if not self.ready:
             return CompletionResult.empty("model not ready", started)
 
-        count = self.backend.count_tokens
-        window = build_window(
-            request.text, offset, settings.prefix_tokens, settings.suffix_tokens, count
-        )
-        context: tuple[ContextSnippet, ...] = ()
-        if settings.context_tokens > 0 and self._documents is not None:
-            context = snippets_for(
-                request.uri, request.language, self._documents(), settings.context_tokens, count
-            )
-        fim = FimRequest(
-            prefix=window.prefix,
-            suffix=window.suffix,
-            language=request.language,
-            path=request.path,
-            max_tokens=settings.max_tokens,
-            temperature=settings.temperature,
-            context=context,
-        )
+        fim, healed = self._build_request(request, offset, mode)
         key = self._cache.key(self.backend.info, fim, mode)
-        cached = self._cache.get(key)
+        cached = self._cache.get(key) if settings.cache_entries else None
         if cached is not None:
-            self._typethrough.remember(request.uri, prefix_all, suffix_all, cached)
+            self.counters["cacheHits"] += 1
+            self._remember(request.uri, prefix_all, suffix_all, cached)
             return self._finish(CompletionResult(cached, "cache", _ms(started)))
 
         if request.trigger is TriggerKind.AUTOMATIC and settings.debounce_ms > 0:
-            await asyncio.sleep(settings.debounce_ms / 1000)
+            self._start_prefill(fim)
+            await asyncio.sleep(self._debounce.delay(settings.debounce_ms))
             if generation != self._generation:
                 return CompletionResult.empty("superseded", started)
 
-        task = asyncio.ensure_future(self._generate(fim, mode, prefix_all, suffix_all, generation))
+        ctx = CleanupContext(
+            prefix=prefix_all[-4000:],
+            suffix=suffix_all[:4000],
+            language=request.language,
+            mode=mode,
+            special_tokens=self._special_tokens(),
+        )
+        task = asyncio.ensure_future(self._generate(fim, ctx, healed, generation))
         self._inflight = task
         try:
             text = await task
@@ -213,37 +229,81 @@ class Engine:
                 self._inflight = None
                 if self._state == "working":
                     self._set_status("ready", "", None)
-        self._cache.put(key, text)
-        if text:
-            self._typethrough.remember(request.uri, prefix_all, suffix_all, text)
-        return self._finish(CompletionResult(text, "model", _ms(started)))
+        if settings.cache_entries:
+            self._cache.put(key, text)
+        self._remember(request.uri, prefix_all, suffix_all, text)
+        result = CompletionResult(text, "model", _ms(started))
+        self._debounce.model_latency(result.latency_ms / 1000)
+        return self._finish(result)
+
+    def _build_request(
+        self, request: CompletionRequest, offset: int, mode: Mode
+    ) -> tuple[FimRequest, str]:
+        """The prompt for this position, in the layout the policy picks (see ``choose_layout``)."""
+        settings = self.settings
+        count = self.backend.count_tokens
+        layout = choose_layout(settings.layout, request.text, offset, mode)
+        suffix_budget = settings.suffix_tokens if layout == "psm" else 0
+        window = build_window(
+            request.text, offset, settings.prefix_tokens, suffix_budget, count, settings.window_grid
+        )
+        prefix, healed = heal_prefix(window.prefix)
+        context: tuple[ContextSnippet, ...] = ()
+        if settings.context_tokens > 0 and self._documents is not None:
+            context = snippets_for(
+                request.uri, request.language, self._documents(), settings.context_tokens, count
+            )
+        fim = FimRequest(
+            prefix=prefix,
+            suffix=window.suffix,
+            language=request.language,
+            path=request.path,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+            context=context,
+        )
+        return fim, healed
+
+    def _start_prefill(self, fim: FimRequest) -> None:
+        """Use the debounce wait to evaluate the changed tokens (see ``SupportsPrefill``)."""
+        backend = self.backend
+        if not isinstance(backend, SupportsPrefill) or self._model_lock.locked():
+            return
+        if self._prefill is not None and not self._prefill.done():
+            return  # one at a time: the model thread is single; the next one catches up
+
+        async def run() -> None:
+            try:
+                if await backend.prefill(fim):
+                    self.counters["prefills"] += 1
+            except Exception as exc:  # a failed prefill only costs the head start
+                log.debug("prefill failed: %s", exc)
+
+        self._prefill = asyncio.ensure_future(run())
+
+    def _remember(self, uri: str, prefix: str, suffix: str, text: str) -> None:
+        if text and self.settings.type_through:
+            self._typethrough.remember(uri, prefix, suffix, text)
 
     async def _generate(
-        self, fim: FimRequest, mode: Mode, prefix_all: str, suffix_all: str, generation: int
+        self, fim: FimRequest, ctx: CleanupContext, healed: str, generation: int
     ) -> str:
-        ctx = CleanupContext(
-            prefix=prefix_all[-4000:],
-            suffix=suffix_all[:4000],
-            language=fim.language,
-            mode=mode,
-            special_tokens=self._special_tokens(),
-        )
         async with self._model_lock:
             if generation != self._generation:
                 raise asyncio.CancelledError
             self._set_status("working", "", None)
-            self.model_calls += 1
+            self.counters["modelCalls"] += 1
             deadline = time.monotonic() + self.settings.timeout_ms / 1000
             raw = ""
             pieces = self.backend.stream(fim)
             try:
                 async for piece in pieces:
                     raw += piece
-                    if answer_complete(raw, ctx) or time.monotonic() > deadline:
+                    if answer_complete(unheal(raw, healed), ctx) or time.monotonic() > deadline:
                         break
             finally:
                 await pieces.aclose()  # type: ignore[attr-defined]
-        return clean(raw, ctx)
+        return clean(unheal(raw, healed), ctx)
 
     def _special_tokens(self) -> tuple[str, ...]:
         template = self.backend.info.template
@@ -300,3 +360,52 @@ def _ms(started: float) -> float:
 def _current_task_cancelling() -> bool:
     task = asyncio.current_task()
     return bool(task and task.cancelling())
+
+
+def choose_layout(setting: str, text: str, offset: int, mode: Mode) -> str:
+    """Which exact prompt layout to use for this request.
+
+    ``prefix_only`` costs a few tokens after a keystroke (only the end of the prompt changed);
+    ``psm`` must re-evaluate the whole suffix, because for PSM-trained models every suffix token
+    sits after the edited prefix. The suffix is worth that only where it shapes the answer: text
+    to the right of the cursor on its line (fill the gap exactly) and block suggestions (where to
+    stop). Finishing a line at its end is the common keystroke case and is measured at least as
+    good without the suffix (docs/benchmarks.md); clean-up still trims any overlap with it.
+    """
+    if setting != "auto":
+        return setting
+    end = text.find("\n", offset)
+    rest_of_line = text[offset : len(text) if end < 0 else end]
+    if rest_of_line.strip() or mode is Mode.BLOCK:
+        return "psm"
+    return "prefix_only"
+
+
+class AdaptiveDebounce:
+    """How long to wait after a keystroke before calling the model.
+
+    A burst must collapse into one call, so the wait follows the user's own typing rhythm
+    (1.5x the recent gap between keystrokes, gaps over a second being pauses, not typing); a slow
+    backend makes each wasted call dearer, so a tenth of its recent latency is added. The result
+    stays within 75-300 ms (the range leading tools use), or up to ``debounce_ms`` if set higher.
+    """
+
+    def __init__(self) -> None:
+        self._last: float | None = None
+        self._gap = 0.0
+        self._latency = 0.0
+
+    def keystroke(self, now: float) -> None:
+        if self._last is not None:
+            gap = now - self._last
+            if gap < 1.0:
+                self._gap = gap if self._gap == 0 else 0.7 * self._gap + 0.3 * gap
+        self._last = now
+
+    def model_latency(self, seconds: float) -> None:
+        self._latency = seconds if self._latency == 0 else 0.7 * self._latency + 0.3 * seconds
+
+    def delay(self, base_ms: int) -> float:
+        base = base_ms / 1000
+        wanted = max(base, 1.5 * self._gap) + 0.1 * self._latency
+        return min(max(wanted, min(base, 0.075)), max(0.3, base))

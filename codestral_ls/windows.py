@@ -1,7 +1,11 @@
-"""The prefix and suffix the model sees: token-budgeted, cut at line boundaries.
+"""The prefix and suffix the model sees: token-budgeted, cut at line boundaries, and stable.
 
-The cut is computed on a bounded slice around the cursor so that a 20 MB file costs the same
-as a small one: no budget here ever needs more than ``_CHARS_PER_TOKEN_MAX`` characters a token.
+Stability is what makes a keystroke cheap: the model's KV cache is reused up to the first token
+that differs from the previous prompt, so the window must not slide a line per keystroke. The
+slice we cut from starts at an aligned character offset and the first kept line snaps to a grid
+of ``grid`` lines (both relative to that aligned start), so the prompt's beginning changes only
+when the cursor has moved a whole grid step. The slice is bounded, so a 20 MB file costs the same
+as a small one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from fim import cut_prefix, cut_suffix
 
 _CHARS_PER_TOKEN_MAX = 16
+_ALIGN = 4096
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,11 @@ def build_window(
     prefix_tokens: int,
     suffix_tokens: int,
     count_tokens: Callable[[str], int],
+    grid: int = 1,
 ) -> Window:
     start = max(0, offset - prefix_tokens * _CHARS_PER_TOKEN_MAX)
+    if start > 0:
+        start = start // _ALIGN * _ALIGN
     head = text[start:offset]
     if start > 0:
         # The slice began mid-line: start at the next whole line instead.
@@ -36,9 +44,33 @@ def build_window(
     tail = text[offset:end]
     if end < len(text):
         tail = tail[: _after_last_break(tail)]
-    prefix = cut_prefix(head, prefix_tokens, count_tokens)
+    prefix = cut_prefix(head, prefix_tokens, count_tokens, grid=max(1, grid))
     suffix = cut_suffix(tail, suffix_tokens, count_tokens) if suffix_tokens > 0 else ""
     return Window(prefix, suffix)
+
+
+def heal_prefix(prefix: str) -> tuple[str, str]:
+    """Split trailing spaces/tabs of the cursor's line off the prompt.
+
+    BPE vocabularies attach a space to the following word (" return"), so a prompt that ends in
+    spaces is one the model never saw in training and it answers by repeating the indentation.
+    The model gets the prompt without them; ``unheal`` removes them from its answer.
+    """
+    stripped = prefix.rstrip(" \t")
+    if len(stripped) == len(prefix):
+        return prefix, ""
+    return stripped, prefix[len(stripped) :]
+
+
+def unheal(answer: str, healed: str) -> str:
+    """The answer as inserted after the whitespace the user already typed."""
+    if not healed:
+        return answer
+    if answer.startswith(healed):
+        return answer[len(healed) :]
+    if answer[:1] in (" ", "\t"):
+        return answer.lstrip(" \t")
+    return answer
 
 
 def _after_first_break(s: str) -> int:

@@ -59,6 +59,10 @@ async def lsp_server(
         yield client, result
         await asyncio.wait_for(client.shutdown_session(), 10)
     finally:
+        # A failed test must not hang on a server that never got 'exit'.
+        process = client._server
+        if process is not None and process.returncode is None:
+            process.kill()
         await client.stop()
 
 

@@ -268,6 +268,12 @@ def test_gap_fill_may_cross_a_dedent_when_the_suffix_continues_further_out() -> 
 # --------------------------------------------------------------------------- whitespace
 
 
+def test_gap_fill_stops_at_a_line_outside_the_definition() -> None:
+    doc = 'def f(xs):\n    """Doc."""\n█    return sum(xs)\n'
+    raw = "    m = len(xs)\n    return m\n\n\nif __name__ == '__main__':\n    print(f([1]))\n"
+    assert clean_at(doc, raw) == "    m = len(xs)\n    return m\n"
+
+
 def test_trailing_whitespace_and_blank_lines_are_trimmed() -> None:
     assert clean_at("x = █", "1   \n") == "1"
     assert clean_at("def f():\n    █", "a = 1  \n    return a\t\n\n\n") == "a = 1\n    return a"

@@ -20,6 +20,7 @@ from editors_helpers import (
     EDITOR_FILES,
     TOOLS,
     FakeLlamaServer,
+    completing,
     doc_snippet,
     ensure_server,
     ensure_tool,
@@ -142,6 +143,17 @@ def test_eglot_inserts_a_multi_line_item_with_its_own_indentation(
     assert result.get("label") == "total = self.w * self.h…", result
     assert result["new_text"] == AREA_BODY
     assert result["after"] == BOX.replace("def area(self):\n", "def area(self):" + AREA_BODY + "\n")
+    assert result["ok"] is True
+
+
+def test_eglot_item_lands_right_after_wide_characters(emacs: Path, tmp_path: Path) -> None:
+    """The edit's range is in the negotiated units: an emoji is 1 UTF-32 but 2 UTF-16 units."""
+    source = MULTIPLY.replace("result = mult", 'result = "é📐" + mult')
+    with FakeLlamaServer(completing("multiply(2, 3)")) as model:
+        env = server_env(tmp_path, backend="llama-server", api_base=model.url)
+        result = run_eglot(emacs, tmp_path, source, '"é📐" + mult', env, timeout=60)
+    assert result.get("new_text") == "multiply(2, 3)", result
+    assert result["after"] == source.replace("+ mult\n", "+ multiply(2, 3)\n")
     assert result["ok"] is True
 
 

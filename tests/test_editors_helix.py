@@ -162,16 +162,17 @@ def test_helix_keeps_the_item_right_while_the_user_types_on(helix: Path, tmp_pat
     Helix filters the open menu on `filterText` as the user types and, the list being incomplete,
     asks again; the edit inserted at the end must replace exactly the typed word.
     """
+    # Characters of 2 and 4 UTF-8 bytes before the word: Helix negotiates UTF-8 positions.
+    source = MULTIPLY.replace("result =\n", 'result = "é📐" +\n')
     with FakeLlamaServer(completing("multiply(2, 3)")) as model, tmux_terminal() as term:
         env = server_env(tmp_path, backend="llama-server", api_base=model.url)
-        source_file = open_in_helix(term, helix, tmp_path, MULTIPLY, 5, env)
+        source_file = open_in_helix(term, helix, tmp_path, source, 5, env)
         term.type(" mu")
         wait_for_item(term, r"multiply\(2, 3\)…", timeout=60, retry_every=3)
         term.type("lt")
-        term.wait_for(r"result = mult\s.*multiply\(2, 3\)…", timeout=10)
+        term.wait_for(r"\+ mult\s.*multiply\(2, 3\)…", timeout=10)
         accept_and_write(term)
-    prompts = [request["body"]["input_prefix"].rsplit("\n", 1)[-1] for request in model.requests]
-    print("prompts:", prompts)
-    assert prompts and set(prompts) <= {"result = mu", "result = mul", "result = mult"}, prompts
-    expected = MULTIPLY.replace("result =\n", "result = multiply(2, 3)\n")
+    prompts = [request["body"]["input_prefix"].rsplit("+ ", 1)[-1] for request in model.requests]
+    assert prompts and set(prompts) <= {"mu", "mul", "mult"}, prompts
+    expected = source.replace('"é📐" +\n', '"é📐" + multiply(2, 3)\n')
     assert source_file.read_text() == expected

@@ -64,6 +64,7 @@ def run_nvim(
     typed: str,
     env: dict[str, str],
     timeout: str = "240",
+    max_tokens: int = 64,
 ) -> dict[str, Any]:
     project = tmp_path / "project"
     project.mkdir()
@@ -71,7 +72,9 @@ def run_nvim(
     source_file = project / "hole.py"
     source_file.write_text(source)
     config = tmp_path / "init.lua"
-    config.write_text(doc_snippet("neovim"))
+    snippet = doc_snippet("neovim")
+    assert "init_options = { max_tokens = 64 }" in snippet
+    config.write_text(snippet.replace("max_tokens = 64", f"max_tokens = {max_tokens}"))
     report = tmp_path / "report.json"
     env = {
         **env,
@@ -101,7 +104,8 @@ def run_nvim(
 def test_neovim_snippet_shows_the_embedded_models_ghost_text(
     nvim: Path, embedded_model: Path, tmp_path: Path
 ) -> None:
-    result = run_nvim(nvim, tmp_path, MULTIPLY, 5, " mult", server_env(tmp_path))
+    # 24 tokens instead of the snippet's 64: the same answer's start, sooner on two cores.
+    result = run_nvim(nvim, tmp_path, MULTIPLY, 5, " mult", server_env(tmp_path), max_tokens=24)
     assert result["ok"] is True, result
     assert result["has_inline"] is True
     assert result["mode_when_shown"].startswith("i")
@@ -121,5 +125,7 @@ def test_neovim_snippet_accepts_a_multi_line_suggestion_with_its_indentation(
         env = server_env(tmp_path, backend="llama-server", api_base=model.url)
         result = run_nvim(nvim, tmp_path, BOX, 6, ":", env, timeout="40")
     assert result["ok"] is True, result
+    # The snippet's init_options reached the server as its settings.
+    assert model.requests[-1]["body"]["n_predict"] == 64
     assert result["ghost"] == AREA_BODY
     assert result["on_disk"] == BOX.replace("area(self)\n", "area(self):" + AREA_BODY + "\n")

@@ -45,9 +45,17 @@ async def test_answer_is_cleaned_model_output() -> None:
     assert result.source == "model"
     assert result.text == "return a + b"
     assert len(backend.calls) == 1
-    # the model saw the text around the cursor
-    assert backend.calls[0].request.prefix.endswith("def add(a, b):\n    ")
+    # the model saw the text around the cursor, without the indentation the user already typed
+    # (a prompt ending in spaces makes BPE models repeat them): it generates that itself
+    assert backend.calls[0].request.prefix.endswith("def add(a, b):\n")
     assert backend.calls[0].request.suffix.startswith("\n\nprint(add(1, 2))")
+
+
+async def test_indentation_the_user_typed_is_not_inserted_twice() -> None:
+    backend = ScriptedBackend(lambda r: "    return a + b\n")
+    engine = await make_engine(backend)
+    result = await engine.complete(request())
+    assert result.text == "return a + b"
 
 
 async def test_same_position_again_comes_from_cache() -> None:

@@ -174,7 +174,8 @@ async def _replay(server: RawServer, stand: Any, encoding: str, seed: int, tmp: 
             continue  # nothing to suggest at this position, or answered from the cache
         body = stand.requests[-1].json()
         offset = ref.offset(line, character)
-        assert body["prompt"] == ref.text[:offset], (seed, step)
+        # trailing blanks of the cursor's line are held back from the prompt (token healing)
+        assert body["prompt"] == ref.text[:offset].rstrip(" \t"), (seed, step)
         assert body["suffix"] == ref.text[offset:], (seed, step)
         compared += 1
     return compared
@@ -188,7 +189,7 @@ async def test_edits_over_the_wire_reach_the_backend_cut_exactly(
         "general": {"positionEncodings": [encoding]},
         "textDocument": {"inlineCompletion": {}, "completion": {}},
     }
-    options = {"prefix_tokens": 8000, "suffix_tokens": 8000, "context_tokens": 0}
+    options = {"prefix_tokens": 8000, "suffix_tokens": 8000, "context_tokens": 0, "layout": "psm"}
     async with mistral_session(tmp_path, options=options, capabilities=caps) as (server, stand):
         compared = 0
         for seed in range(3):
@@ -206,7 +207,7 @@ async def test_characters_python_splits_lines_at_do_not_shift_edits(
     An edit after one must land where the editor put it (str.splitlines disagrees)."""
     text = f"def a():\n    pass\n{breaker}\ndef b():\n    return \n"
     uri = (tmp_path / "gnu.py").as_uri()
-    async with mistral_session(tmp_path) as (server, stand):
+    async with mistral_session(tmp_path, options={"layout": "psm"}) as (server, stand):
         await server.open(uri, text)
         await server.change(uri, 2, (4, 11), (4, 11), "x")  # after 'return '
         answer = await server.inline(uri, 4, 12)

@@ -118,6 +118,19 @@ class Backend(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class SupportsPrefill(Protocol):
+    """Optional: evaluate a prompt ahead of generation (local models, during the debounce).
+
+    Evaluating the few tokens a keystroke changed while the engine waits to see whether the
+    user types on means the generation that follows can sample its first token at once.
+    """
+
+    async def prefill(self, request: FimRequest) -> bool:
+        """Evaluate the prompt if that is cheap; True when it did."""
+        ...
+
+
 def estimate_tokens(text: str) -> int:
     """A tokenizer-free estimate for remote models (code averages ~3.5 characters a token)."""
     return (len(text) * 2 + 6) // 7

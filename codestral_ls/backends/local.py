@@ -39,6 +39,9 @@ from .base import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _END = object()
+#: Prefill only when at most this many tokens must be evaluated (a keystroke's worth); a
+#: re-evaluated suffix is seconds of work that must not block the model if the user types on.
+_PREFILL_MAX = 48
 
 
 class _ModelThread:
@@ -184,7 +187,7 @@ class LocalBackend:
             return estimate_tokens(text)
         return len(llama.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False))
 
-    async def stream(self, request: FimRequest) -> AsyncIterator[str]:
+    def _prompt(self, request: FimRequest) -> tuple[Any, FimTemplate, str]:
         if self._load_error is not None:
             raise self._load_error
         llama, template = self._llama, self._template
@@ -196,6 +199,40 @@ class LocalBackend:
             context=[(c.path, c.text) for c in request.context],
             path=request.path or None,
         )
+        return llama, template, prompt
+
+    async def prefill(self, request: FimRequest) -> bool:
+        """Evaluate the prompt now if only a few of its tokens are not in the KV cache yet.
+
+        Afterwards the KV cache holds exactly the prompt, and llama-cpp-python's ``generate``
+        samples the first token from the live logits without evaluating anything (an exact
+        cache hit), so the answer is the same as a fresh evaluation's.
+        """
+        try:
+            llama, _, prompt = self._prompt(request)
+        except BackendError:
+            return False
+
+        def run() -> bool:
+            tokens = llama.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True)
+            cached = list(llama._input_ids)  # the tokens whose KV cells are valid
+            common = 0
+            for a, b in zip(cached, tokens, strict=False):
+                if a != b:
+                    break
+                common += 1
+            if common == len(tokens) == len(cached) or len(tokens) - common > _PREFILL_MAX:
+                return False
+            if len(tokens) > llama.n_ctx():
+                return False
+            llama.n_tokens = min(common, len(tokens) - 1)
+            llama.eval(tokens[llama.n_tokens :])
+            return True
+
+        return await asyncio.wrap_future(self._thread.submit(run))
+
+    async def stream(self, request: FimRequest) -> AsyncIterator[str]:
+        llama, template, prompt = self._prompt(request)
         stops = list(dict.fromkeys((*template.stop, *request.stop)))
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue[object] = asyncio.Queue()

@@ -64,14 +64,17 @@
     found))
 
 (defun codestral-test--apply-edit (text edit)
-  "TEXT with the LSP TextEdit EDIT applied, computed apart from the buffer under test."
-  (with-temp-buffer
-    (insert text)
-    (pcase-let ((`(,beg . ,end) (eglot-range-region (plist-get edit :range))))
-      (delete-region beg end)
-      (goto-char beg)
-      (insert (plist-get edit :newText)))
-    (buffer-string)))
+  "TEXT with the LSP TextEdit EDIT applied, computed apart from the buffer under test.
+Columns are counted in the position encoding Eglot negotiated for the buffer under test."
+  (let ((move-to-linepos eglot-move-to-linepos-function))
+    (with-temp-buffer
+      (insert text)
+      (setq-local eglot-move-to-linepos-function move-to-linepos)
+      (pcase-let ((`(,beg . ,end) (eglot-range-region (plist-get edit :range))))
+        (delete-region beg end)
+        (goto-char beg)
+        (insert (plist-get edit :newText)))
+      (buffer-string))))
 
 (defun codestral-test-run ()
   (setq native-comp-jit-compilation nil)
@@ -94,6 +97,7 @@
          (timeout (string-to-number (or (getenv "CODESTRAL_TEST_TIMEOUT") "120")))
          (candidate (codestral-test--wait-for-item timeout)))
     (codestral-test--note 'line line)
+    (codestral-test--note 'encoding (format "%s" eglot-move-to-linepos-function))
     (codestral-test--note 'wait_s (- (float-time) start))
     (codestral-test--note 'timeouts codestral-test--timeouts)
     (unless candidate (codestral-test--finish nil))

@@ -202,7 +202,7 @@ async function main() {
   const typedAt = Date.now();
   step("typed", { text: TYPED });
 
-  let ghost = await waitForGhost(page, 45_000);
+  let ghost = await waitForGhost(page, 90_000);
   if (!ghost) {
     step("no ghost text after typing; asking explicitly (Alt+\\)");
     await page.keyboard.press("Alt+Backslash");
@@ -245,8 +245,14 @@ async function main() {
   step("accepted with Tab");
   await page.keyboard.press("Control+S");
   const file = path.join(workspace, HOLE_FILE);
-  await waitFor(() => fs.readFileSync(file, "utf8") !== ORIGINAL, 15_000, "the file to be saved");
-  const saved = fs.readFileSync(file, "utf8");
+  // The editor writes the file in place: wait until it holds the typed text and reads the same twice.
+  let saved = "";
+  await waitFor(async () => {
+    const first = fs.readFileSync(file, "utf8");
+    await sleep(150);
+    saved = fs.readFileSync(file, "utf8");
+    return saved === first && (saved.split("\n")[HOLE_LINE - 1] ?? "").trimStart().startsWith(TYPED);
+  }, 15_000, "the file to be saved", () => JSON.stringify(fs.readFileSync(file, "utf8")));
   fs.writeFileSync(path.join(artifacts, "saved-arith.py"), saved);
   step("saved");
   checkSaved(saved, ghost);
@@ -271,6 +277,17 @@ async function main() {
     throw new Error("the API key appears in an output channel");
   }
   step("API key sent to the server and masked in the logs");
+
+  // The status item's menu, and the doctor through it.
+  await page.click('[id^="codestral-ls.codestral"]');
+  for (const entry of ["Enable for python", "Open Settings", "Show Logs", "Restart Server", "Run Doctor"]) {
+    await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${entry}"]`, { timeout: 10_000 });
+  }
+  await page.click('.quick-input-list .monaco-list-row[aria-label*="Run Doctor"]');
+  const logs = () => findFiles(path.join(userData, "logs"), (n) => n === "Codestral.log").map((f) => fs.readFileSync(f, "utf8")).join("\n");
+  await waitFor(() => /codestral-ls \S+ — doctor/.test(logs()), 60_000, "the doctor report in the output channel", () => logs().slice(-800));
+  result.doctor = logs().slice(logs().lastIndexOf("— doctor") - 30).split("\n").slice(0, 12).join("\n");
+  step("doctor ran from the status menu", { doctor: result.doctor });
   const after = await labels(page);
   result.statusLabels = after.map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
   if (!after.some((l) => /^Codestral: working/.test(l.label))) {
@@ -447,6 +464,8 @@ function writeUserSettings(extra = {}) {
     "editor.minimap.enabled": false,
     "editor.fontSize": 15,
     "workbench.startupEditor": "none",
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "chat.commandCenter.enabled": false,
     "workbench.tips.enabled": false,
     "workbench.welcomePage.walkthroughs.openOnInstall": false,
     "workbench.colorTheme": "Default Dark Modern",

@@ -137,6 +137,9 @@ async def _complete(args: argparse.Namespace, settings: Settings) -> int:
         offset = doc.offset_at(line, character)
     except PositionError as exc:
         return _fail(str(exc))
+    if not any(item.startswith(("timeout_ms=", "timeout-ms=")) for item in args.set):
+        # Someone waiting at a terminal wants the answer, not the editor's keystroke budget.
+        settings = settings.merged({"timeout_ms": max(settings.timeout_ms, 60_000)}, "complete")
     try:
         backend = create_backend(settings)
     except BackendError as exc:

@@ -17,7 +17,9 @@ EXAMPLE = (REPO / "examples" / "stats.py").read_text()
 HOLE_LINE = 9  # 0-based: the empty body line of mean()
 pytestmark = pytest.mark.usefixtures("embedded_model")
 
-FAST = {"max_tokens": 24, "debounce_ms": 0}
+# Generous time budget: the tests check behaviour, and a loaded 2-core CI machine is slow.
+SLOW_OK = {"timeout_ms": 120_000}
+FAST = {"max_tokens": 24, "debounce_ms": 0, **SLOW_OK}
 
 
 async def test_initialize_advertises_inline_and_completion(tmp_path: Path) -> None:
@@ -40,7 +42,7 @@ async def test_utf8_is_used_when_the_client_prefers_it(tmp_path: Path) -> None:
 
 async def test_inline_completion_fills_the_empty_body(tmp_path: Path) -> None:
     uri = (tmp_path / "stats.py").as_uri()
-    async with lsp_server(tmp_path, {"max_tokens": 32}) as (client, _):
+    async with lsp_server(tmp_path, {"max_tokens": 32, **SLOW_OK}) as (client, _):
         open_doc(client, uri, EXAMPLE)
         st = await wait_ready(client)
         assert st["state"] == "ready", st
@@ -80,7 +82,10 @@ async def test_burst_of_keystrokes_answers_the_last_and_calls_the_model_once(
 ) -> None:
     uri = (tmp_path / "burst.py").as_uri()
     src = "def area(width, height):\n    \n"
-    async with lsp_server(tmp_path, {"max_tokens": 16, "debounce_ms": 150}) as (client, _):
+    async with lsp_server(tmp_path, {"max_tokens": 16, "debounce_ms": 150, **SLOW_OK}) as (
+        client,
+        _,
+    ):
         open_doc(client, uri, src)
         assert (await wait_ready(client))["state"] == "ready"
         before = (await status(client))["modelCalls"]
@@ -97,7 +102,7 @@ async def test_burst_of_keystrokes_answers_the_last_and_calls_the_model_once(
 
 async def test_cancel_request_stops_work_and_the_server_keeps_serving(tmp_path: Path) -> None:
     uri = (tmp_path / "c.py").as_uri()
-    async with lsp_server(tmp_path, {"max_tokens": 96, "debounce_ms": 0}) as (client, _):
+    async with lsp_server(tmp_path, {"max_tokens": 96, "debounce_ms": 0, **SLOW_OK}) as (client, _):
         open_doc(client, uri, EXAMPLE)
         assert (await wait_ready(client))["state"] == "ready"
         params = types.InlineCompletionParams(
@@ -157,7 +162,7 @@ async def test_inline_clients_do_not_get_the_item_twice(tmp_path: Path) -> None:
 async def test_missing_model_is_reported_once_and_the_server_stays_up(tmp_path: Path) -> None:
     uri = (tmp_path / "stats.py").as_uri()
     missing = str(tmp_path / "no-such-model.gguf")
-    async with lsp_server(tmp_path, {"model": missing, "debounce_ms": 0}) as (client, _):
+    async with lsp_server(tmp_path, {"model": missing, "debounce_ms": 0, **SLOW_OK}) as (client, _):
         open_doc(client, uri, EXAMPLE)
         st = await wait_ready(client, 30)
         assert st["state"] == "error"

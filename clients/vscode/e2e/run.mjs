@@ -16,6 +16,8 @@
 //     --timeout SEC       overall budget (default 420)
 //     --extra-settings JSON  more user settings (e.g. another backend while developing)
 //     --no-loading-check  do not require the loading state (remote backends have none)
+//     --scenario NAME     "ghost-text" (default) or "missing-server": --server names a file that
+//                         does not exist; the user must be offered Install / Open Setting once
 // Exit code 0 when every check passed; the reason is printed and written to result.json otherwise.
 // Needs Node 24 (code-server's own node, DIR/bin/node).
 
@@ -158,6 +160,10 @@ async function main() {
   await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector(".monaco-workbench", { timeout: 90_000 });
   step("workbench loaded");
+  if (args.scenario === "missing-server") {
+    await missingServer(page);
+    return;
+  }
 
   // Open the file as a user would: Quick Open.
   await page.waitForSelector(".part.statusbar", { timeout: 60_000 });
@@ -318,6 +324,29 @@ function checkSaved(saved, ghost) {
     throw new Error(`inserted text ${JSON.stringify(inserted)} is not the ghost text ${JSON.stringify(ghost)}`);
   }
   step("file holds the suggestion", { inserted });
+}
+
+async function missingServer(page) {
+  await waitFor(async () => (await labels(page)).some((l) => /^Codestral: server not found/.test(l.label)), 60_000,
+    "the status bar item to say the server was not found", async () => JSON.stringify(await labels(page)));
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "codestral-ls server was not found" });
+  await toast.waitFor({ state: "visible", timeout: 30_000 });
+  result.notification = (await toast.innerText()).trim();
+  step("not-found notification shown", { text: result.notification });
+  await page.screenshot({ path: path.join(artifacts, "missing-server.png") });
+  for (const button of ["Install", "Open Setting"]) {
+    if ((await toast.getByRole("button", { name: button }).count()) !== 1) {
+      throw new Error(`the notification has no "${button}" button: ${result.notification}`);
+    }
+  }
+  if ((await page.locator(".notifications-toasts .notification-toast", { hasText: "was not found" }).count()) !== 1) {
+    throw new Error("the not-found notification was shown more than once");
+  }
+  await toast.getByRole("button", { name: "Open Setting" }).click();
+  await page.waitForSelector(".settings-editor", { timeout: 20_000 });
+  await page.waitForSelector('.settings-editor [data-key="codestral.server.path"], .settings-editor .setting-item-contents[aria-label*="Server: Path"], .settings-editor .setting-item-label:text("Path")', { timeout: 20_000 });
+  step("Open Setting showed codestral.server.path");
+  await page.screenshot({ path: path.join(artifacts, "missing-server-setting.png") });
 }
 
 async function runCommand(page, title) {

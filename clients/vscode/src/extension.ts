@@ -39,6 +39,17 @@ const SCHEMES = new Set(["file", "untitled"]);
 
 let current: Codestral | undefined;
 
+/** Machine-scoped settings are not in the User settings of a remote window (SSH, WSL,
+ *  code-server): open them where they can be set. */
+const MACHINE_SETTINGS = new Set(["codestral.server.path", "codestral.server.installSpec"]);
+
+function openSetting(key: string): Thenable<unknown> {
+  if (vscode.env.remoteName && MACHINE_SETTINGS.has(key)) {
+    return vscode.commands.executeCommand("workbench.action.openRemoteSettings", { query: key });
+  }
+  return vscode.commands.executeCommand("workbench.action.openSettings", key);
+}
+
 export function activate(context: vscode.ExtensionContext): Codestral {
   const ext = new Codestral(context);
   current = ext;
@@ -144,8 +155,6 @@ export class Codestral implements vscode.Disposable {
     }
     this.apiKey = await this.context.secrets.get(SECRET_KEY);
     this.rememberSecret(this.apiKey);
-    const settings = this.serverSettings();
-    this.lastSent = settings;
     this.log(`Starting ${found.command} (found via ${found.source})`);
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const client = new CodestralLanguageClient(
@@ -155,7 +164,12 @@ export class Codestral implements vscode.Disposable {
         outputChannel: this.output,
         traceOutputChannel: this.trace,
         revealOutputChannelOn: RevealOutputChannelOn.Never,
-        initializationOptions: { codestral: settings },
+        // A function: an automatic restart after a crash gets the settings of that moment.
+        initializationOptions: () => {
+          const settings = this.serverSettings();
+          this.lastSent = settings;
+          return { codestral: settings };
+        },
         connectionOptions: { maxRestartCount: 3 },
         middleware: {
           provideInlineCompletionItems: async (document, position, context, token, next) => {
@@ -303,7 +317,7 @@ export class Codestral implements vscode.Disposable {
       if (choice === "Set API Key") {
         void vscode.commands.executeCommand("codestral.setApiKey");
       } else if (choice === "Open Setting" && target) {
-        void vscode.commands.executeCommand("workbench.action.openSettings", target);
+        void openSetting(target);
       } else if (choice === "Show Logs") {
         this.output.show(true);
       }
@@ -466,7 +480,7 @@ export class Codestral implements vscode.Disposable {
       if (choice === "Install") {
         void vscode.commands.executeCommand("codestral.installServer");
       } else if (choice === "Open Setting") {
-        void vscode.commands.executeCommand("workbench.action.openSettings", "codestral.server.path");
+        void openSetting("codestral.server.path");
       }
     });
   }

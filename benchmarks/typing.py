@@ -1,0 +1,719 @@
+"""Typing replay: keystroke latency, model calls and accepted characters through the real server.
+
+Functions the project did not write (stdlib ``textwrap`` and ``json.decoder``, httpx) are opened
+with their body removed and typed back one keystroke at a time at a fixed pace, the way an
+editor drives a language server over stdio: ``didChange`` then ``inlineCompletion`` (automatic
+trigger) on every keystroke, without waiting for answers. Enter inserts the newline plus the next
+line's indentation (an editor's auto-indent) and is followed by a typing pause.
+
+Rows, one run, same keystrokes and schedule:
+
+- ``full``: the engine with its defaults;
+- ``no-exact-reuse`` (1) ``layout=psm``, ``no-grid`` (2) ``window_grid=1``, ``no-debounce`` (3)
+  ``debounce_ms=0``, ``no-cache`` (4) ``cache_entries=0``, ``no-typethrough`` (5)
+  ``type_through=false``;
+- ``naive``: in-process ``llama_cpp.Llama.create_completion`` on the full PSM prompt for every
+  keystroke, KV cache reset each time (no reuse, debounce, cache or cancel);
+- ``peer``: the same ``Llama`` kept across keystrokes (llama-cpp-python's own prefix reuse) with
+  a ~1,500-character suffix.
+
+The in-process rows take seconds per keystroke, so they replay the first ``--naive-keys``
+keystrokes and their per-keystroke service times feed a FIFO queue on the same schedule (what a
+server without cancel would do); latency there is queue wait plus service.
+
+Ghost text ("accepted"): an answer to a request made at the current document version replaces
+the suggestion on screen (empty clears it); answers to older versions are dropped, as editors do.
+A keystroke is accepted when the suggestion on screen starts with the inserted text; the editor
+then keeps showing the rest, otherwise the suggestion disappears. ``accepted`` is accepted
+keystrokes / typed keystrokes.
+
+Example (the full comparison; ``--quick`` is a short smoke run)::
+
+    .venv/bin/python benchmarks/typing.py --out benchmarks/results/typing-full.json
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# This file is named like the stdlib module: never let "import typing" find it.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import argparse  # noqa: E402
+import ast  # noqa: E402
+import asyncio  # noqa: E402
+import importlib  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+REPO = Path(_HERE).parent
+SERVER = Path(sys.executable).parent / "codestral-ls"
+
+#: (module, qualified name of a function in it)
+DEFAULT_FUNCTIONS = (
+    ("textwrap", "indent"),
+    ("json.decoder", "JSONDecodeError.__init__"),
+    ("httpx._models", "Response.iter_lines"),
+)
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "full": {},
+    "no-exact-reuse": {"layout": "psm"},
+    "no-grid": {"window_grid": 1},
+    "no-debounce": {"debounce_ms": 0},
+    "no-cache": {"cache_entries": 0},
+    "no-typethrough": {"type_through": False},
+}
+IN_PROCESS = ("naive", "peer")
+PEER_SUFFIX_CHARS = 1500
+
+
+# --------------------------------------------------------------------------- the typing script
+
+
+@dataclass(frozen=True)
+class Keystroke:
+    """One insertion at the cursor; ``pause`` means the user stops for a while afterwards."""
+
+    text: str
+    pause: bool
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    path: Path
+    head: str  # document text before the cursor at the start
+    body: str  # what the user types back
+    tail: str  # document text after the cursor
+    keys: tuple[Keystroke, ...]
+
+
+def load_task(module: str, qualname: str) -> Task:
+    """The module's source with ``qualname``'s body (after its docstring) cut out."""
+    mod = importlib.import_module(module)
+    source = inspect.getsource(mod)
+    node = _find_function(ast.parse(source), qualname.split("."))
+    first = node.body[0]
+    has_doc = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    kept_lines = first.end_lineno if has_doc else first.lineno - 1
+    assert kept_lines is not None and node.end_lineno is not None
+    lines = source.splitlines(keepends=True)
+    head = "".join(lines[:kept_lines])[:-1]
+    body = "\n" + "".join(lines[kept_lines : node.end_lineno])[:-1]
+    tail = "\n" + "".join(lines[node.end_lineno :])
+    assert head + body + tail == source
+    return Task(
+        f"{module}.{qualname}", Path(inspect.getfile(mod)), head, body, tail, _keystrokes(body)
+    )
+
+
+def _find_function(tree: ast.AST, names: list[str]) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    scope: list[ast.stmt] = list(getattr(tree, "body", []))
+    for i, name in enumerate(names):
+        for node in scope:
+            kinds = (ast.ClassDef,) if i < len(names) - 1 else (ast.FunctionDef,)
+            if isinstance(node, kinds) and node.name == name:
+                if i == len(names) - 1:
+                    assert isinstance(node, ast.FunctionDef)
+                    return node
+                scope = list(node.body)
+                break
+        else:
+            raise SystemExit(f"no function {'.'.join(names)}")
+    raise AssertionError
+
+
+def _keystrokes(body: str) -> tuple[Keystroke, ...]:
+    keys: list[Keystroke] = []
+    for line in body.split("\n")[1:]:
+        stripped = line.lstrip(" \t")
+        indent = line[: len(line) - len(stripped)]
+        keys.append(Keystroke("\n" + indent, True))
+        keys.extend(Keystroke(ch, False) for ch in stripped)
+    if keys:
+        keys[-1] = Keystroke(keys[-1].text, True)
+    return tuple(keys)
+
+
+def schedule(keys: Sequence[Keystroke], pace: float, pause: float) -> list[float]:
+    """Send time of each keystroke, relative to the first."""
+    times, t = [], 0.0
+    for key in keys:
+        times.append(t)
+        t += pause if key.pause else pace
+    return times
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class Request:
+    key: int  # index of the keystroke it follows
+    version: int
+    pause: bool
+    sent: float
+    answered: float = -1.0
+    text: str = ""
+
+
+@dataclass
+class Replay:
+    """One task typed once: keystroke times, versions and the requests' answers."""
+
+    key_times: list[float] = field(default_factory=list)
+    key_versions: list[int] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+
+
+def ghost_accepted(keys: Sequence[Keystroke], replay: Replay) -> tuple[int, int]:
+    """(accepted keystrokes, typed keystrokes) under the ghost-text model in the docstring."""
+    events: list[tuple[float, int, int]] = []  # (time, order, index): answers before keys
+    for i, r in enumerate(replay.requests):
+        if r.answered >= 0:
+            events.append((r.answered, 0, i))
+    for k, t in enumerate(replay.key_times):
+        events.append((t, 1, k))
+    events.sort()
+    version, ghost, accepted = 0, "", 0
+    for _, kind, index in events:
+        if kind == 0:
+            r = replay.requests[index]
+            if r.version == version:
+                ghost = r.text
+            continue
+        typed = keys[index].text
+        if ghost.startswith(typed):
+            accepted += 1
+            ghost = ghost[len(typed) :]
+        else:
+            ghost = ""
+        version = replay.key_versions[index]
+    return accepted, len(replay.key_times)
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "max": None}
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {
+        "n": len(ordered),
+        "p50": round(statistics.median(ordered), 1),
+        "p95": round(p95, 1),
+        "max": round(ordered[-1], 1),
+    }
+
+
+def vm_hwm_mb(pid: int | str) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+    return round(int(m.group(1)) / 1024, 1) if m else None
+
+
+# --------------------------------------------------------------------------- the real server
+
+
+def utf16_position(text: str) -> tuple[int, int]:
+    line = text.count("\n")
+    last = text[text.rfind("\n") + 1 :]
+    return line, len(last.encode("utf-16-le")) // 2
+
+
+async def run_server_config(
+    name: str, options: dict[str, Any], tasks: Sequence[Task], args: argparse.Namespace
+) -> dict[str, Any]:
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+
+    work = Path(tempfile.mkdtemp(prefix=f"typing-{name}-"))
+    log_file = work / "codestral-ls.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODESTRAL_LS_")}
+    env.pop("MISTRAL_API_KEY", None)
+    env.pop("CODESTRAL_API_KEY", None)
+    if "CODESTRAL_LS_CACHE_DIR" in os.environ:
+        env["CODESTRAL_LS_CACHE_DIR"] = os.environ["CODESTRAL_LS_CACHE_DIR"]
+    env["XDG_CONFIG_HOME"] = str(work / "config")
+    env["CODESTRAL_LS_LOG_FILE"] = str(log_file)
+
+    client = LanguageClient("typing-benchmark", "1")
+
+    @client.feature("codestral/status")
+    def _on_status(_ls: Any, _params: Any) -> None:
+        """Status notifications arrive on every answer; the counters are read at the end."""
+    await client.start_io(str(SERVER), "--log-level", "debug", env=env)
+    server = client._server
+    assert server is not None
+    pid = server.pid
+    caps = types.ClientCapabilities(
+        window=types.WindowClientCapabilities(work_done_progress=False),
+        text_document=types.TextDocumentClientCapabilities(
+            inline_completion=types.InlineCompletionClientCapabilities(),
+            synchronization=types.TextDocumentSyncClientCapabilities(),
+        ),
+    )
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=caps,
+            initialization_options={"codestral": options},
+            root_uri=work.as_uri(),
+        )
+    )
+    client.initialized(types.InitializedParams())
+    deadline = time.monotonic() + 300
+    while True:
+        st = await _status(client)
+        if st.get("state") in ("ready", "error") or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    if st.get("state") != "ready":
+        raise SystemExit(f"{name}: server not ready: {st}")
+    missing = [k for k in options if k not in _server_setting_keys()]
+    if missing:
+        raise SystemExit(f"{name}: settings unknown to this checkout: {missing}")
+
+    replays: list[Replay] = []
+    started = time.monotonic()
+    for task in tasks:
+        replays.append(await _replay(client, types, task, args))
+    elapsed = time.monotonic() - started
+    st = await _status(client)
+    peak = vm_hwm_mb(pid)
+    try:
+        await asyncio.wait_for(client.shutdown_async(None), 20)
+        client.exit(None)
+        await asyncio.wait_for(client.stop(), 20)
+    except (TimeoutError, asyncio.TimeoutError):
+        server.kill()
+    server_ms = _server_latencies(log_file)
+    return _summarise(name, options, tasks, replays, st, peak, elapsed, server_ms, args)
+
+
+def _server_setting_keys() -> set[str]:
+    from codestral_ls.config import KEYS
+
+    return set(KEYS)
+
+
+async def _status(client: Any) -> dict[str, Any]:
+    result = await client.protocol.send_request_async("codestral/status", None)
+    return _plain(result)
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "_asdict"):
+        return {k: _plain(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace) -> Replay:
+    uri = f"file:///bench/{task.path.name}"
+    text = task.head + task.tail
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text
+            )
+        )
+    )
+    keys = task.keys[: args.keys] if args.keys else task.keys
+    plan = schedule(keys, args.pace, args.pause)
+    replay = Replay()
+    pending: list[asyncio.Future[Any]] = []
+    head = task.head
+    version = 1
+    t0 = time.monotonic() + 0.5
+    for i, key in enumerate(keys):
+        delay = t0 + plan[i] - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        line, char = utf16_position(head)
+        version += 1
+        pos = types.Position(line=line, character=char)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=pos, end=pos), text=key.text
+                    )
+                ],
+            )
+        )
+        head += key.text
+        now = time.monotonic()
+        replay.key_times.append(now)
+        replay.key_versions.append(version)
+        line, char = utf16_position(head)
+        request = Request(key=i, version=version, pause=key.pause, sent=now)
+        replay.requests.append(request)
+        future = asyncio.ensure_future(client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=char),
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Automatic
+                ),
+            )
+        ))
+        future.add_done_callback(lambda f, r=request: _answered(r, f))
+        pending.append(future)
+    await asyncio.wait(pending, timeout=120)
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    return replay
+
+
+def _answered(request: Request, future: asyncio.Future[Any]) -> None:
+    request.answered = time.monotonic()
+    if future.cancelled() or future.exception() is not None:
+        return
+    result = future.result()
+    items = getattr(result, "items", result) or []
+    request.text = items[0].insert_text if items else ""
+    if not isinstance(request.text, str):
+        request.text = getattr(request.text, "value", "")
+
+
+_LOG_LINE = re.compile(r"completion (\w+) in (\d+) ms \((.*)\)$")
+
+
+def _server_latencies(log_file: Path) -> dict[str, list[float]]:
+    """Server-side time per answer, by source, from the server's debug log."""
+    out: dict[str, list[float]] = {}
+    paths = sorted(log_file.parent.glob(log_file.name + "*"), reverse=True)
+    for path in paths:
+        for line in path.read_text(errors="replace").splitlines():
+            m = _LOG_LINE.search(line)
+            if m:
+                source = m.group(1) if m.group(1) != "none" else f"none:{m.group(3)}"
+                out.setdefault(source, []).append(float(m.group(2)))
+    return out
+
+
+def _summarise(
+    name: str,
+    options: dict[str, Any],
+    tasks: Sequence[Task],
+    replays: Sequence[Replay],
+    st: dict[str, Any],
+    peak: float | None,
+    elapsed: float,
+    server_ms: dict[str, list[float]],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    reqs = [r for rp in replays for r in rp.requests]
+    lat = [(r.answered - r.sent) * 1000 for r in reqs if r.answered >= 0]
+    shown = [(r.answered - r.sent) * 1000 for r in reqs if r.answered >= 0 and r.text]
+    at_pause = [(r.answered - r.sent) * 1000 for r in reqs if r.answered >= 0 and r.pause]
+    pause_single = [
+        (r.answered - r.sent) * 1000
+        for r in reqs
+        if r.answered >= 0 and r.pause and r.text and "\n" not in r.text.strip("\n")
+    ]
+    accepted = typed = 0
+    for task, rp in zip(tasks, replays, strict=True):
+        keys = task.keys[: args.keys] if args.keys else task.keys
+        a, t = ghost_accepted(keys, rp)
+        accepted, typed = accepted + a, typed + t
+    n = len(reqs)
+    calls = int(st.get("modelCalls", 0))
+    return {
+        "config": name,
+        "options": options,
+        "keystrokes": typed,
+        "requests": n,
+        "unanswered": sum(1 for r in reqs if r.answered < 0),
+        "latency_ms_all": percentiles(lat),
+        "latency_ms_shown": percentiles(shown),
+        "latency_ms_pause": percentiles(at_pause),
+        "latency_ms_pause_single_line": percentiles(pause_single),
+        "pause_answered_nonempty": sum(1 for r in reqs if r.pause and r.text),
+        "pause_requests": sum(1 for r in reqs if r.pause),
+        "model_calls": calls,
+        "model_calls_per_100_keys": round(100 * calls / max(typed, 1), 1),
+        "cache_hit_rate": round(int(st.get("cacheHits", 0)) / max(n, 1), 3),
+        "typethrough_hit_rate": round(int(st.get("typeThroughHits", 0)) / max(n, 1), 3),
+        "prefills": st.get("prefills"),
+        "accepted_keys": accepted,
+        "accepted_share": round(accepted / max(typed, 1), 3),
+        "peak_rss_mb": peak,
+        "replay_seconds": round(elapsed, 1),
+        "server_ms_by_source": {k: percentiles(v) for k, v in sorted(server_ms.items())},
+        "status": {k: v for k, v in st.items() if k not in ("message",)},
+    }
+
+
+# --------------------------------------------------------------------------- in-process rows
+
+
+def run_in_process(
+    tasks: Sequence[Task], args: argparse.Namespace, rows: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The naive baseline and the llama-cpp-python prefix-reuse peer, on the first task."""
+    import llama_cpp
+
+    from codestral_ls.config import Settings
+    from codestral_ls.model_files import ensure_default_model
+    from codestral_ls.windows import build_window
+    from fim import get_template
+
+    settings = Settings()
+    threads = len(os.sched_getaffinity(0))
+    llm = llama_cpp.Llama(
+        model_path=str(ensure_default_model()),
+        n_ctx=settings.n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    template = get_template("qwen")
+
+    def count(text: str) -> int:
+        return len(llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False))
+
+    task = tasks[0]
+    all_keys = task.keys[: args.naive_keys]
+    plan = schedule(all_keys, args.pace, args.pause)
+    results = []
+    for row in rows:
+        keys = all_keys
+        service: list[float] = []
+        ttft: list[float] = []
+        answers: list[str] = []
+        prompt_tokens: list[int] = []
+        head = task.head
+        llm.reset()
+        deadline = time.monotonic() + args.naive_budget
+        for n, key in enumerate(keys):
+            if n and time.monotonic() > deadline:
+                keys = keys[:n]
+                break
+            head += key.text
+            text = head + task.tail
+            offset = len(head)
+            window = build_window(
+                text, offset, settings.prefix_tokens, settings.suffix_tokens, count, 1
+            )
+            suffix = window.suffix
+            if row == "peer":
+                tail = text[offset : offset + PEER_SUFFIX_CHARS]
+                suffix = tail[: tail.rfind("\n") + 1] if "\n" in tail else tail
+            prompt = template.render(window.prefix, suffix)
+            tokens = llm.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True)
+            prompt_tokens.append(len(tokens))
+            if row == "naive":
+                llm.reset()
+            started = time.monotonic()
+            first: float | None = None
+            out = ""
+            stream = llm.create_completion(
+                tokens,
+                max_tokens=settings.max_tokens,
+                temperature=0.0,
+                stop=list(template.stop),
+                stream=True,
+            )
+            for chunk in stream:
+                piece = chunk["choices"][0]["text"]
+                if first is None:
+                    first = time.monotonic() - started
+                out += piece
+                if out.strip("\n") and "\n" in out.lstrip("\n"):
+                    break  # a single line is what the engine answers here too
+            stream.close()  # type: ignore[attr-defined]
+            service.append(time.monotonic() - started)
+            ttft.append(first if first is not None else service[-1])
+            line = out.lstrip("\n")
+            answers.append(out[: len(out) - len(line)] + line.split("\n")[0])
+        replay = _fifo_replay(keys, plan[: len(keys)], service, answers)
+        lat = [(r.answered - r.sent) * 1000 for r in replay.requests]
+        at_pause = [(r.answered - r.sent) * 1000 for r in replay.requests if r.pause]
+        accepted, typed = ghost_accepted(keys, replay)
+        results.append(
+            {
+                "config": row,
+                "options": {"suffix_chars": PEER_SUFFIX_CHARS} if row == "peer" else {},
+                "keystrokes": typed,
+                "requests": typed,
+                "prompt_tokens_p50": statistics.median(prompt_tokens),
+                "service_ms": percentiles([s * 1000 for s in service]),
+                "service_ms_pause": percentiles(
+                    [s * 1000 for s, k in zip(service, keys, strict=True) if k.pause]
+                ),
+                "ttft_ms": percentiles([s * 1000 for s in ttft]),
+                "ttft_ms_pause": percentiles(
+                    [s * 1000 for s, k in zip(ttft, keys, strict=True) if k.pause]
+                ),
+                "latency_ms_all": percentiles(lat),
+                "latency_ms_pause": percentiles(at_pause),
+                "model_calls": typed,
+                "model_calls_per_100_keys": 100.0,
+                "cache_hit_rate": 0.0,
+                "typethrough_hit_rate": 0.0,
+                "accepted_keys": accepted,
+                "accepted_share": round(accepted / max(typed, 1), 3),
+                "peak_rss_mb": vm_hwm_mb("self"),
+            }
+        )
+    del llm
+    return results
+
+
+def _fifo_replay(
+    keys: Sequence[Keystroke], plan: Sequence[float], service: Sequence[float], answers: list[str]
+) -> Replay:
+    """A server that answers every keystroke in order, each taking its measured service time."""
+    replay = Replay()
+    free = 0.0
+    for i, (key, sent) in enumerate(zip(keys, plan, strict=True)):
+        done = max(free, sent) + service[i]
+        free = done
+        replay.key_times.append(sent)
+        replay.key_versions.append(i + 2)
+        replay.requests.append(Request(i, i + 2, key.pause, sent, done, answers[i]))
+    return replay
+
+
+# --------------------------------------------------------------------------- report
+
+
+def table(rows: Sequence[dict[str, Any]]) -> str:
+    head = (
+        "| config | keys | p50 all | p95 all | max all | p50 pause | p95 pause | max pause "
+        "| calls/100 keys | cache hit | type-through hit | accepted | peak RSS MB |"
+    )
+    lines = [head, "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"]
+
+    def f(value: Any) -> str:
+        return "-" if value is None else str(value)
+
+    for r in rows:
+        a, p = r["latency_ms_all"], r["latency_ms_pause"]
+        lines.append(
+            f"| {r['config']} | {r['keystrokes']} | {f(a['p50'])} | {f(a['p95'])} | {f(a['max'])} "
+            f"| {f(p['p50'])} | {f(p['p95'])} | {f(p['max'])} | {r['model_calls_per_100_keys']} "
+            f"| {r['cache_hit_rate']:.1%} | {r['typethrough_hit_rate']:.1%} "
+            f"| {r['accepted_share']:.1%} ({r['accepted_keys']}) | {f(r['peak_rss_mb'])} |"
+        )
+    return "\n".join(lines)
+
+
+def ratios(rows: Sequence[dict[str, Any]]) -> str:
+    by = {r["config"]: r for r in rows}
+    full = by.get("full")
+    if not full:
+        return ""
+    out = ["| vs full | p50 all | p50 pause | calls/100 keys | accepted |", "|---|---|---|---|---|"]
+
+    def ratio(a: Any, b: Any) -> str:
+        return "-" if not a or not b else f"{a / b:.2f}x"
+
+    for r in rows:
+        if r is full:
+            continue
+        out.append(
+            f"| {r['config']} | {ratio(r['latency_ms_all']['p50'], full['latency_ms_all']['p50'])} "
+            f"| {ratio(r['latency_ms_pause']['p50'], full['latency_ms_pause']['p50'])} "
+            f"| {ratio(r['model_calls_per_100_keys'], full['model_calls_per_100_keys'])} "
+            f"| {ratio(r['accepted_share'], full['accepted_share'])} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--configs", default=",".join([*CONFIGS, *IN_PROCESS]))
+    parser.add_argument("--pace", type=float, default=0.1, help="seconds between keystrokes")
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds paused after a line")
+    parser.add_argument("--keys", type=int, default=0, help="keystrokes per function (0: all)")
+    parser.add_argument("--naive-keys", type=int, default=16)
+    parser.add_argument(
+        "--naive-budget", type=float, default=150, help="seconds per in-process row (at most)"
+    )
+    parser.add_argument(
+        "--functions",
+        default=",".join(f"{m}:{q}" for m, q in DEFAULT_FUNCTIONS),
+        help="module:qualname,...",
+    )
+    parser.add_argument("--quick", action="store_true", help="one function, 60 keys, 6 naive")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    functions = [tuple(f.split(":", 1)) for f in args.functions.split(",") if f]
+    if args.quick:
+        functions, args.keys, args.naive_keys = functions[:1], args.keys or 60, 6
+    tasks = [load_task(m, q) for m, q in functions]
+    names = [c for c in args.configs.split(",") if c]
+    unknown = [c for c in names if c not in CONFIGS and c not in IN_PROCESS]
+    if unknown:
+        parser.error(f"unknown configs: {unknown}")
+    for t in tasks:
+        n = len(t.keys[: args.keys] if args.keys else t.keys)
+        print(f"task {t.name}: {n} keystrokes ({sum(k.pause for k in t.keys)} pauses)")
+
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        if name in CONFIGS:
+            print(f"-- {name} {CONFIGS[name]}", flush=True)
+            rows.append(asyncio.run(run_server_config(name, CONFIGS[name], tasks, args)))
+            print(json.dumps(rows[-1]), flush=True)
+    in_process = [c for c in names if c in IN_PROCESS]
+    if in_process:
+        print(f"-- in process: {in_process} over {args.naive_keys} keystrokes", flush=True)
+        rows.extend(run_in_process(tasks, args, in_process))
+        for r in rows[-len(in_process) :]:
+            print(json.dumps(r), flush=True)
+
+    print()
+    print(table(rows))
+    print()
+    print(ratios(rows))
+    report = {
+        "command": " ".join([".venv/bin/python", "benchmarks/typing.py", *(argv or sys.argv[1:])]),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpus": len(os.sched_getaffinity(0)),
+            "loadavg_end": os.getloadavg(),
+            "python": platform.python_version(),
+        },
+        "pace_s": args.pace,
+        "pause_s": args.pause,
+        "tasks": [{"name": t.name, "keystrokes": len(t.keys)} for t in tasks],
+        "rows": rows,
+    }
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["asdict", "main"]

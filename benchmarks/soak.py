@@ -15,12 +15,18 @@ whole server runs (documents, engine, HTTP client) at full keystroke speed. Not 
 
 from __future__ import annotations
 
+import sys
+
+# Run as a script, this directory comes first on sys.path, where a sibling module may shadow
+# the standard library (benchmarks/typing.py does); look up modules from the repository instead.
+if sys.path and sys.path[0].rstrip("/").endswith("benchmarks"):
+    sys.path.pop(0)
+
 import argparse
 import asyncio
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -62,12 +68,29 @@ class Doc:
 class Editor:
     """Types into documents through a RawServer, keeping its own copy in step."""
 
-    def __init__(self, server: RawServer, rng: random.Random, keystroke_s: float) -> None:
+    def __init__(
+        self, server: RawServer, rng: random.Random, keystroke_s: float, interval_s: float
+    ) -> None:
         self.server = server
         self.rng = rng
         self.keystroke_s = keystroke_s
+        self.interval_s = interval_s
         self.docs: dict[str, Doc] = {}
         self.pending: list[tuple[int, float]] = []
+        self.started = time.monotonic()
+        self.interval = Interval(self.started)
+        self.rows: list[dict[str, Any]] = []
+
+    async def tick(self, final: bool = False) -> None:
+        """Close the sampling interval when it is over (or at the end)."""
+        if not final and time.monotonic() - self.interval.started < self.interval_s:
+            return
+        await self.collect(self.interval, wait=True)
+        if self.interval.latencies_ms or not self.rows:
+            row = summarize(self.interval, self.server.pid, time.monotonic() - self.started)
+            self.rows.append(row)
+            print(json.dumps(row), flush=True)
+        self.interval = Interval(time.monotonic())
 
     async def open(self, uri: str, text: str) -> Doc:
         doc = Doc(uri, text.split("\n"))
@@ -86,7 +109,7 @@ class Editor:
         tail = "\n".join([doc.lines[end[0]][end[1] :], *doc.lines[end[0] + 1 :]])
         doc.lines = (head + text + tail).split("\n")
 
-    async def retype_line(self, doc: Doc, interval: Interval) -> None:
+    async def retype_line(self, doc: Doc, deadline: float) -> None:
         """Delete a line's text and type it again, asking for a suggestion at each key."""
         candidates = [i for i, line in enumerate(doc.lines) if 8 <= len(line.strip()) <= 90]
         if not candidates:
@@ -103,7 +126,10 @@ class Editor:
             )
             self.pending.append((msg_id, time.monotonic()))
             await asyncio.sleep(self.keystroke_s * self.rng.uniform(0.5, 1.5))
-            await self.collect(interval, wait=False)
+            await self.collect(self.interval, wait=False)
+            await self.tick()
+            if time.monotonic() > deadline:
+                return
 
     async def collect(self, interval: Interval, wait: bool) -> None:
         still = []
@@ -178,11 +204,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                 status = await server.wait_state(timeout=300)
                 if status["state"] != "ready":
                     raise SystemExit(f"server not ready: {status}")
-                editor = Editor(server, rng, args.keystroke_ms / 1000)
-                started = time.monotonic()
-                deadline = started + args.minutes * 60
-                rows: list[dict[str, Any]] = []
-                interval = Interval(started)
+                editor = Editor(server, rng, args.keystroke_ms / 1000, args.interval_s)
+                deadline = editor.started + args.minutes * 60
                 opened = 0
                 while time.monotonic() < deadline:
                     action = rng.random()
@@ -199,15 +222,10 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                         line = rng.randrange(len(doc.lines))
                         await editor.edit(doc, (line, 0), (line, 0), block)
                     else:
-                        await editor.retype_line(doc, interval)
-                    if time.monotonic() - interval.started >= args.interval_s:
-                        await editor.collect(interval, wait=True)
-                        row = summarize(interval, server.pid, time.monotonic() - started)
-                        rows.append(row)
-                        print(json.dumps(row), flush=True)
-                        interval = Interval(time.monotonic())
-                await editor.collect(interval, wait=True)
-                rows.append(summarize(interval, server.pid, time.monotonic() - started))
+                        await editor.retype_line(doc, deadline)
+                    await editor.tick()
+                await editor.tick(final=True)
+                rows = editor.rows
                 exit_s = await server.shutdown_and_exit(timeout=30)
     first, last = rows[0], rows[-1]
     return {

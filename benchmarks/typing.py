@@ -44,6 +44,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 import argparse  # noqa: E402
 import ast  # noqa: E402
 import asyncio  # noqa: E402
+import functools  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
@@ -171,15 +172,21 @@ class Request:
     sent: float
     answered: float = -1.0
     text: str = ""
+    censored: bool = False  # still unanswered when the replay stopped waiting
 
 
 @dataclass
 class Replay:
     """One task typed once: keystroke times, versions and the requests' answers."""
 
+    task: str = ""
+    keys: tuple[Keystroke, ...] = ()
     key_times: list[float] = field(default_factory=list)
     key_versions: list[int] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    stopped: float = 0.0  # when the replay stopped waiting for answers
+    cold_ms: float | None = None  # the warm-up answer (first prompt of the file)
+    counters: dict[str, int] = field(default_factory=dict)  # status deltas over the typing
 
 
 def ghost_accepted(keys: Sequence[Keystroke], replay: Replay) -> tuple[int, int]:
@@ -245,6 +252,9 @@ async def run_server_config(
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
 
+    missing = [k for k in options if k not in _server_setting_keys()]
+    if missing:
+        raise SystemExit(f"{name}: settings unknown to this checkout: {missing}")
     work = Path(tempfile.mkdtemp(prefix=f"typing-{name}-"))
     log_file = work / "codestral-ls.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODESTRAL_LS_")}
@@ -257,13 +267,14 @@ async def run_server_config(
 
     client = LanguageClient("typing-benchmark", "1")
 
-    @client.feature("codestral/status")
     def _on_status(_ls: Any, _params: Any) -> None:
-        """Status notifications arrive on every answer; the counters are read at the end."""
+        """Status notifications arrive on every answer; the counters are read per task."""
+
+    client.feature("codestral/status")(_on_status)
+
     await client.start_io(str(SERVER), "--log-level", "debug", env=env)
     server = client._server
     assert server is not None
-    pid = server.pid
     caps = types.ClientCapabilities(
         window=types.WindowClientCapabilities(work_done_progress=False),
         text_document=types.TextDocumentClientCapabilities(
@@ -271,41 +282,46 @@ async def run_server_config(
             synchronization=types.TextDocumentSyncClientCapabilities(),
         ),
     )
-    await client.initialize_async(
-        types.InitializeParams(
-            capabilities=caps,
-            initialization_options={"codestral": options},
-            root_uri=work.as_uri(),
-        )
-    )
-    client.initialized(types.InitializedParams())
-    deadline = time.monotonic() + 300
-    while True:
-        st = await _status(client)
-        if st.get("state") in ("ready", "error") or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
-    if st.get("state") != "ready":
-        raise SystemExit(f"{name}: server not ready: {st}")
-    missing = [k for k in options if k not in _server_setting_keys()]
-    if missing:
-        raise SystemExit(f"{name}: settings unknown to this checkout: {missing}")
-
-    replays: list[Replay] = []
-    started = time.monotonic()
-    for task in tasks:
-        replays.append(await _replay(client, types, task, args))
-    elapsed = time.monotonic() - started
-    st = await _status(client)
-    peak = vm_hwm_mb(pid)
     try:
-        await asyncio.wait_for(client.shutdown_async(None), 20)
+        await client.initialize_async(
+            types.InitializeParams(
+                capabilities=caps,
+                initialization_options={"codestral": options},
+                root_uri=work.as_uri(),
+            )
+        )
+        client.initialized(types.InitializedParams())
+        deadline = time.monotonic() + 300
+        while True:
+            st = await _status(client)
+            if st.get("state") in ("ready", "error") or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        if st.get("state") != "ready":
+            raise SystemExit(f"{name}: server not ready: {st}")
+        replays: list[Replay] = []
+        started = time.monotonic()
+        for task in tasks[: args.ablation_tasks if name != "full" else len(tasks)]:
+            replays.append(await _replay(client, types, task, args))
+            print(f"   {task.name}: cold {replays[-1].cold_ms} ms, {replays[-1].counters}")
+        elapsed = time.monotonic() - started
+        peak = vm_hwm_mb(server.pid)
+        await asyncio.wait_for(client.shutdown_async(None), 30)
         client.exit(None)
-        await asyncio.wait_for(client.stop(), 20)
-    except (TimeoutError, asyncio.TimeoutError):
-        server.kill()
+        await asyncio.wait_for(client.stop(), 30)  # type: ignore[no-untyped-call]
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
     server_ms = _server_latencies(log_file)
-    return _summarise(name, options, tasks, replays, st, peak, elapsed, server_ms, args)
+    row = summarise(name, options, replays, peak)
+    row["replay_seconds"] = round(elapsed, 1)
+    row["server_ms_by_source"] = {k: percentiles(v) for k, v in sorted(server_ms.items())}
+    row["per_task"] = [summarise(name, options, [rp], None) for rp in replays]
+    if name == "full" and len(replays) > args.ablation_tasks:
+        same = summarise("full (ablation tasks)", options, replays[: args.ablation_tasks], peak)
+        row["same_tasks"] = same
+    return row
 
 
 def _server_setting_keys() -> set[str]:
@@ -316,7 +332,8 @@ def _server_setting_keys() -> set[str]:
 
 async def _status(client: Any) -> dict[str, Any]:
     result = await client.protocol.send_request_async("codestral/status", None)
-    return _plain(result)
+    plain: dict[str, Any] = _plain(result)
+    return plain
 
 
 def _plain(obj: Any) -> Any:
@@ -331,19 +348,39 @@ def _plain(obj: Any) -> Any:
 
 async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace) -> Replay:
     uri = f"file:///bench/{task.path.name}"
-    text = task.head + task.tail
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=text
+                uri=uri, language_id="python", version=1, text=task.head + task.tail
             )
         )
     )
     keys = task.keys[: args.keys] if args.keys else task.keys
-    plan = schedule(keys, args.pace, args.pause)
-    replay = Replay()
-    pending: list[asyncio.Future[Any]] = []
+    replay = Replay(task=task.name, keys=keys)
     head = task.head
+
+    def inline(kind: Any) -> asyncio.Future[Any]:
+        line, char = utf16_position(head)
+        future: asyncio.Future[Any] = asyncio.ensure_future(
+            client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=line, character=char),
+                    context=types.InlineCompletionContext(trigger_kind=kind),
+                )
+            )
+        )
+        return future
+
+    # The user opened the file and looks at it first: one explicit request fills the KV cache
+    # with the file's prompt (a cold evaluation that every configuration pays alike).
+    warm_started = time.monotonic()
+    await asyncio.wait_for(inline(types.InlineCompletionTriggerKind.Invoked), args.cold_timeout)
+    replay.cold_ms = round((time.monotonic() - warm_started) * 1000)
+    before = await _status(client)
+
+    plan = schedule(keys, args.pace, args.pause)
+    pending: list[asyncio.Future[Any]] = []
     version = 1
     t0 = time.monotonic() + 0.5
     for i, key in enumerate(keys):
@@ -367,21 +404,23 @@ async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace)
         now = time.monotonic()
         replay.key_times.append(now)
         replay.key_versions.append(version)
-        line, char = utf16_position(head)
         request = Request(key=i, version=version, pause=key.pause, sent=now)
         replay.requests.append(request)
-        future = asyncio.ensure_future(client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=line, character=char),
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Automatic
-                ),
-            )
-        ))
-        future.add_done_callback(lambda f, r=request: _answered(r, f))
+        future = inline(types.InlineCompletionTriggerKind.Automatic)
+        future.add_done_callback(functools.partial(_answered, request))
         pending.append(future)
-    await asyncio.wait(pending, timeout=120)
+    # The last pause, then at most --drain seconds more for answers still in flight.
+    await asyncio.wait(pending, timeout=max(0.0, t0 + plan[-1] + args.pause - time.monotonic()))
+    await asyncio.wait(pending, timeout=args.drain)
+    replay.stopped = time.monotonic()
+    for r in replay.requests:
+        if r.answered < 0:
+            r.censored = True
+    after = await _status(client)
+    replay.counters = {
+        k: int(after.get(k, 0)) - int(before.get(k, 0))
+        for k in ("requests", "modelCalls", "cacheHits", "typeThroughHits", "prefills")
+    }
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
@@ -389,14 +428,16 @@ async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace)
 
 
 def _answered(request: Request, future: asyncio.Future[Any]) -> None:
+    failed = future.cancelled() or future.exception() is not None  # (also marks it retrieved)
+    if request.censored:
+        return
     request.answered = time.monotonic()
-    if future.cancelled() or future.exception() is not None:
+    if failed:
         return
     result = future.result()
     items = getattr(result, "items", result) or []
-    request.text = items[0].insert_text if items else ""
-    if not isinstance(request.text, str):
-        request.text = getattr(request.text, "value", "")
+    text = items[0].insert_text if items else ""
+    request.text = text if isinstance(text, str) else getattr(text, "value", "")
 
 
 _LOG_LINE = re.compile(r"completion (\w+) in (\d+) ms \((.*)\)$")
@@ -415,56 +456,52 @@ def _server_latencies(log_file: Path) -> dict[str, list[float]]:
     return out
 
 
-def _summarise(
-    name: str,
-    options: dict[str, Any],
-    tasks: Sequence[Task],
-    replays: Sequence[Replay],
-    st: dict[str, Any],
-    peak: float | None,
-    elapsed: float,
-    server_ms: dict[str, list[float]],
-    args: argparse.Namespace,
+def summarise(
+    name: str, options: dict[str, Any], replays: Sequence[Replay], peak: float | None
 ) -> dict[str, Any]:
-    reqs = [r for rp in replays for r in rp.requests]
-    lat = [(r.answered - r.sent) * 1000 for r in reqs if r.answered >= 0]
-    shown = [(r.answered - r.sent) * 1000 for r in reqs if r.answered >= 0 and r.text]
-    at_pause = [(r.answered - r.sent) * 1000 for r in reqs if r.answered >= 0 and r.pause]
+    """One row; unanswered requests count with their wait so far (a lower bound)."""
+
+    def waited(r: Request, stopped: float) -> float:
+        return ((r.answered if r.answered >= 0 else stopped) - r.sent) * 1000
+
+    pairs = [(r, rp.stopped) for rp in replays for r in rp.requests]
+    reqs = [r for r, _ in pairs]
+    lat = [waited(r, s) for r, s in pairs]
+    at_pause = [waited(r, s) for r, s in pairs if r.pause]
+    shown = [waited(r, s) for r, s in pairs if r.text]
     pause_single = [
-        (r.answered - r.sent) * 1000
-        for r in reqs
-        if r.answered >= 0 and r.pause and r.text and "\n" not in r.text.strip("\n")
+        waited(r, s) for r, s in pairs if r.pause and r.text and "\n" not in r.text.strip("\n")
     ]
     accepted = typed = 0
-    for task, rp in zip(tasks, replays, strict=True):
-        keys = task.keys[: args.keys] if args.keys else task.keys
-        a, t = ghost_accepted(keys, rp)
+    for rp in replays:
+        a, t = ghost_accepted(rp.keys, rp)
         accepted, typed = accepted + a, typed + t
-    n = len(reqs)
-    calls = int(st.get("modelCalls", 0))
+    counters = {
+        k: sum(rp.counters.get(k, 0) for rp in replays)
+        for k in ("requests", "modelCalls", "cacheHits", "typeThroughHits", "prefills")
+    }
+    n = max(counters["requests"], 1)
     return {
         "config": name,
         "options": options,
+        "tasks": [rp.task for rp in replays],
         "keystrokes": typed,
-        "requests": n,
-        "unanswered": sum(1 for r in reqs if r.answered < 0),
+        "unanswered": sum(1 for r in reqs if r.censored),
+        "cold_ms": [rp.cold_ms for rp in replays],
         "latency_ms_all": percentiles(lat),
-        "latency_ms_shown": percentiles(shown),
         "latency_ms_pause": percentiles(at_pause),
+        "latency_ms_nonempty": percentiles(shown),
         "latency_ms_pause_single_line": percentiles(pause_single),
-        "pause_answered_nonempty": sum(1 for r in reqs if r.pause and r.text),
         "pause_requests": sum(1 for r in reqs if r.pause),
-        "model_calls": calls,
-        "model_calls_per_100_keys": round(100 * calls / max(typed, 1), 1),
-        "cache_hit_rate": round(int(st.get("cacheHits", 0)) / max(n, 1), 3),
-        "typethrough_hit_rate": round(int(st.get("typeThroughHits", 0)) / max(n, 1), 3),
-        "prefills": st.get("prefills"),
+        "pause_nonempty": sum(1 for r in reqs if r.pause and r.text),
+        "model_calls": counters["modelCalls"],
+        "model_calls_per_100_keys": round(100 * counters["modelCalls"] / max(typed, 1), 1),
+        "cache_hit_rate": round(counters["cacheHits"] / n, 3),
+        "typethrough_hit_rate": round(counters["typeThroughHits"] / n, 3),
+        "prefills": counters["prefills"],
         "accepted_keys": accepted,
         "accepted_share": round(accepted / max(typed, 1), 3),
         "peak_rss_mb": peak,
-        "replay_seconds": round(elapsed, 1),
-        "server_ms_by_source": {k: percentiles(v) for k, v in sorted(server_ms.items())},
-        "status": {k: v for k, v in st.items() if k not in ("message",)},
     }
 
 
@@ -482,9 +519,9 @@ def run_in_process(
     from codestral_ls.windows import build_window
     from fim import get_template
 
-    settings = Settings()
+    settings = Settings().merged(args.common, "--setting")
     threads = len(os.sched_getaffinity(0))
-    llm = llama_cpp.Llama(
+    llm: Any = llama_cpp.Llama(
         model_path=str(ensure_default_model()),
         n_ctx=settings.n_ctx,
         n_threads=threads,
@@ -496,6 +533,40 @@ def run_in_process(
     def count(text: str) -> int:
         return len(llm.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False))
 
+    def prompt_tokens(row: str, text: str, offset: int) -> list[int]:
+        window = build_window(
+            text, offset, settings.prefix_tokens, settings.suffix_tokens, count, 1
+        )
+        suffix = window.suffix
+        if row == "peer":
+            tail = text[offset : offset + PEER_SUFFIX_CHARS]
+            suffix = tail[: tail.rfind("\n") + 1] if "\n" in tail else tail
+        prompt = template.render(window.prefix, suffix)
+        return list(llm.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True))
+
+    def answer(tokens: list[int]) -> tuple[str, float, float]:
+        """(first line of the answer, seconds to first token, seconds to that line)."""
+        started = time.monotonic()
+        first: float | None = None
+        out = ""
+        stream: Any = llm.create_completion(
+            tokens,
+            max_tokens=settings.max_tokens,
+            temperature=0.0,
+            stop=list(template.stop),
+            stream=True,
+        )
+        for chunk in stream:
+            if first is None:
+                first = time.monotonic() - started
+            out += chunk["choices"][0]["text"]
+            if out.strip("\n") and "\n" in out.lstrip("\n"):
+                break  # a single line is what the engine answers here too
+        stream.close()
+        total = time.monotonic() - started
+        line = out.lstrip("\n")
+        return out[: len(out) - len(line)] + line.split("\n")[0], first or total, total
+
     task = tasks[0]
     all_keys = task.keys[: args.naive_keys]
     plan = schedule(all_keys, args.pace, args.pause)
@@ -505,62 +576,39 @@ def run_in_process(
         service: list[float] = []
         ttft: list[float] = []
         answers: list[str] = []
-        prompt_tokens: list[int] = []
+        sizes: list[int] = []
         head = task.head
         llm.reset()
+        cold_ms = None
+        if row == "peer":  # the file's prompt is in the KV cache, as for the server rows
+            warm = time.monotonic()
+            answer(prompt_tokens(row, head + task.tail, len(head)))
+            cold_ms = round((time.monotonic() - warm) * 1000)
         deadline = time.monotonic() + args.naive_budget
         for n, key in enumerate(keys):
             if n and time.monotonic() > deadline:
                 keys = keys[:n]
                 break
             head += key.text
-            text = head + task.tail
-            offset = len(head)
-            window = build_window(
-                text, offset, settings.prefix_tokens, settings.suffix_tokens, count, 1
-            )
-            suffix = window.suffix
-            if row == "peer":
-                tail = text[offset : offset + PEER_SUFFIX_CHARS]
-                suffix = tail[: tail.rfind("\n") + 1] if "\n" in tail else tail
-            prompt = template.render(window.prefix, suffix)
-            tokens = llm.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True)
-            prompt_tokens.append(len(tokens))
+            tokens = prompt_tokens(row, head + task.tail, len(head))
+            sizes.append(len(tokens))
             if row == "naive":
                 llm.reset()
-            started = time.monotonic()
-            first: float | None = None
-            out = ""
-            stream = llm.create_completion(
-                tokens,
-                max_tokens=settings.max_tokens,
-                temperature=0.0,
-                stop=list(template.stop),
-                stream=True,
-            )
-            for chunk in stream:
-                piece = chunk["choices"][0]["text"]
-                if first is None:
-                    first = time.monotonic() - started
-                out += piece
-                if out.strip("\n") and "\n" in out.lstrip("\n"):
-                    break  # a single line is what the engine answers here too
-            stream.close()  # type: ignore[attr-defined]
-            service.append(time.monotonic() - started)
-            ttft.append(first if first is not None else service[-1])
-            line = out.lstrip("\n")
-            answers.append(out[: len(out) - len(line)] + line.split("\n")[0])
-        replay = _fifo_replay(keys, plan[: len(keys)], service, answers)
-        lat = [(r.answered - r.sent) * 1000 for r in replay.requests]
-        at_pause = [(r.answered - r.sent) * 1000 for r in replay.requests if r.pause]
-        accepted, typed = ghost_accepted(keys, replay)
-        results.append(
+            text, first, total = answer(tokens)
+            service.append(total)
+            ttft.append(first)
+            answers.append(text)
+        replay = _fifo_replay(task.name, keys, plan[: len(keys)], service, answers)
+        summary = summarise(row, {}, [replay], vm_hwm_mb("self"))
+        summary.update(
             {
-                "config": row,
                 "options": {"suffix_chars": PEER_SUFFIX_CHARS} if row == "peer" else {},
-                "keystrokes": typed,
-                "requests": typed,
-                "prompt_tokens_p50": statistics.median(prompt_tokens),
+                "cold_ms": [cold_ms],
+                "model_calls": len(keys),
+                "model_calls_per_100_keys": 100.0,
+                "cache_hit_rate": 0.0,
+                "typethrough_hit_rate": 0.0,
+                "prompt_tokens_p50": statistics.median(sizes),
                 "service_ms": percentiles([s * 1000 for s in service]),
                 "service_ms_pause": percentiles(
                     [s * 1000 for s, k in zip(service, keys, strict=True) if k.pause]
@@ -569,26 +617,22 @@ def run_in_process(
                 "ttft_ms_pause": percentiles(
                     [s * 1000 for s, k in zip(ttft, keys, strict=True) if k.pause]
                 ),
-                "latency_ms_all": percentiles(lat),
-                "latency_ms_pause": percentiles(at_pause),
-                "model_calls": typed,
-                "model_calls_per_100_keys": 100.0,
-                "cache_hit_rate": 0.0,
-                "typethrough_hit_rate": 0.0,
-                "accepted_keys": accepted,
-                "accepted_share": round(accepted / max(typed, 1), 3),
-                "peak_rss_mb": vm_hwm_mb("self"),
             }
         )
-    del llm
+        results.append(summary)
+        print(f"   {row}: {len(keys)} keystrokes, service {summary['service_ms']}", flush=True)
     return results
 
 
 def _fifo_replay(
-    keys: Sequence[Keystroke], plan: Sequence[float], service: Sequence[float], answers: list[str]
+    name: str,
+    keys: Sequence[Keystroke],
+    plan: Sequence[float],
+    service: Sequence[float],
+    answers: list[str],
 ) -> Replay:
     """A server that answers every keystroke in order, each taking its measured service time."""
-    replay = Replay()
+    replay = Replay(task=name, keys=tuple(keys))
     free = 0.0
     for i, (key, sent) in enumerate(zip(keys, plan, strict=True)):
         done = max(free, sent) + service[i]
@@ -596,6 +640,7 @@ def _fifo_replay(
         replay.key_times.append(sent)
         replay.key_versions.append(i + 2)
         replay.requests.append(Request(i, i + 2, key.pause, sent, done, answers[i]))
+    replay.stopped = free
     return replay
 
 
@@ -625,8 +670,8 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
 
 def ratios(rows: Sequence[dict[str, Any]]) -> str:
     by = {r["config"]: r for r in rows}
-    full = by.get("full")
-    if not full:
+    full_all = by.get("full")
+    if not full_all:
         return ""
     out = ["| vs full | p50 all | p50 pause | calls/100 keys | accepted |", "|---|---|---|---|---|"]
 
@@ -634,8 +679,14 @@ def ratios(rows: Sequence[dict[str, Any]]) -> str:
         return "-" if not a or not b else f"{a / b:.2f}x"
 
     for r in rows:
-        if r is full:
+        if r["config"].startswith("full"):
             continue
+        full = full_all
+        same = by.get("full (ablation tasks)")
+        if same and r.get("tasks") == same.get("tasks"):
+            full = same
+        elif r["config"] in IN_PROCESS:
+            full = full_all["per_task"][0] if full_all.get("per_task") else full_all
         out.append(
             f"| {r['config']} | {ratio(r['latency_ms_all']['p50'], full['latency_ms_all']['p50'])} "
             f"| {ratio(r['latency_ms_pause']['p50'], full['latency_ms_pause']['p50'])} "
@@ -660,6 +711,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=",".join(f"{m}:{q}" for m, q in DEFAULT_FUNCTIONS),
         help="module:qualname,...",
     )
+    parser.add_argument(
+        "--ablation-tasks", type=int, default=99, help="functions the non-full rows replay"
+    )
+    parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers")
+    parser.add_argument("--cold-timeout", type=float, default=400)
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for every row (e.g. prefix_tokens=256 for a fast smoke run)",
+    )
     parser.add_argument("--quick", action="store_true", help="one function, 60 keys, 6 naive")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -667,47 +730,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         functions, args.keys, args.naive_keys = functions[:1], args.keys or 60, 6
     tasks = [load_task(m, q) for m, q in functions]
+    common: dict[str, Any] = {}
+    for item in args.setting:
+        key, _, value = item.partition("=")
+        literal = value[:1].isdigit() or value in ("true", "false")
+        common[key] = json.loads(value) if literal else value
+    args.common = common
     names = [c for c in args.configs.split(",") if c]
     unknown = [c for c in names if c not in CONFIGS and c not in IN_PROCESS]
     if unknown:
         parser.error(f"unknown configs: {unknown}")
     for t in tasks:
-        n = len(t.keys[: args.keys] if args.keys else t.keys)
-        print(f"task {t.name}: {n} keystrokes ({sum(k.pause for k in t.keys)} pauses)")
+        keys = t.keys[: args.keys] if args.keys else t.keys
+        print(f"task {t.name}: {len(keys)} keystrokes ({sum(k.pause for k in keys)} pauses)")
 
+    command = " ".join([".venv/bin/python", "benchmarks/typing.py", *(argv or sys.argv[1:])])
     rows: list[dict[str, Any]] = []
+
+    def report() -> None:
+        """Written after every row, so a run cut short still leaves its figures."""
+        if not args.out:
+            return
+        data = {
+            "command": command,
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": {
+                "cpus": len(os.sched_getaffinity(0)),
+                "python": platform.python_version(),
+            },
+            "pace_s": args.pace,
+            "pause_s": args.pause,
+            "tasks": [{"name": t.name, "keystrokes": len(t.keys)} for t in tasks],
+            "rows": rows,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, indent=1) + "\n")
+
     for name in names:
         if name in CONFIGS:
             print(f"-- {name} {CONFIGS[name]}", flush=True)
-            rows.append(asyncio.run(run_server_config(name, CONFIGS[name], tasks, args)))
+            options = {**common, **CONFIGS[name]}
+            rows.append(asyncio.run(run_server_config(name, options, tasks, args)))
+            rows[-1]["loadavg_after"] = os.getloadavg()
             print(json.dumps(rows[-1]), flush=True)
+            report()
     in_process = [c for c in names if c in IN_PROCESS]
     if in_process:
         print(f"-- in process: {in_process} over {args.naive_keys} keystrokes", flush=True)
         rows.extend(run_in_process(tasks, args, in_process))
         for r in rows[-len(in_process) :]:
+            r["loadavg_after"] = os.getloadavg()
             print(json.dumps(r), flush=True)
+        report()
 
+    shown = list(rows)
+    full = next((r for r in rows if r["config"] == "full"), None)
+    if full and "same_tasks" in full:
+        shown.insert(1, full["same_tasks"])
     print()
-    print(table(rows))
+    print(table(shown))
     print()
-    print(ratios(rows))
-    report = {
-        "command": " ".join([".venv/bin/python", "benchmarks/typing.py", *(argv or sys.argv[1:])]),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "cpus": len(os.sched_getaffinity(0)),
-            "loadavg_end": os.getloadavg(),
-            "python": platform.python_version(),
-        },
-        "pace_s": args.pace,
-        "pause_s": args.pause,
-        "tasks": [{"name": t.name, "keystrokes": len(t.keys)} for t in tasks],
-        "rows": rows,
-    }
+    print(ratios(shown))
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1) + "\n")
         print(f"\nwrote {args.out}")
     return 0
 

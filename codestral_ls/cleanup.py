@@ -313,11 +313,7 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
     A short line (``}``, ``break``) equal to the suffix's next line is only a repeat when the
     answer ends after it or goes on repeating; ``pending`` holds it until that is known.
     """
-    # At the end of the document the block may run to the end of the enclosing definition;
-    # elsewhere it is the body of the line that opened it.
-    floor = None if f.at_end else f.opener_indent
-    body_indent = -1
-    blank_before = False
+    floor = f.opener_indent
     body_seen = False
     pending: int | None = None
     last = len(lines) - 1
@@ -325,10 +321,8 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
         line = lines[k]
         stripped = line.strip()
         if not stripped:
-            blank_before = body_seen
             continue
         width = indent_width(f.line_prefix + line) if k == 0 else indent_width(line)
-        after_blank, blank_before = blank_before, False
         if streaming and k == last:
             # Still being written: only its indentation is final.
             if body_seen and floor is not None and width < _limit(floor, f):
@@ -341,12 +335,9 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
             return k if pending is None else pending
         if not body_seen:
             body_seen = True
-            body_indent = width
             if floor is None:
                 floor = _enclosing_indent(f, width)
             verdict = _first_line_verdict(width, stripped, f)
-        elif floor is None and f.at_end and after_blank and width <= body_indent:
-            verdict = "cut_before"  # top-level code: one paragraph at a time
         else:
             verdict = _line_verdict(width, stripped, floor, f)
         if verdict != "keep":

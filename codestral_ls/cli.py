@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 from . import __version__
 from .backends import create_backend
@@ -97,7 +97,38 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     stdin, stdout = _protocol_streams()
     server.start_io(stdin, stdout)
-    return 0
+    # The session is over (exit, or the editor closed our stdin). The model thread may still be
+    # inside a llama.cpp call that cannot be interrupted; normal interpreter shutdown would
+    # wait for nothing but free the model under it (a segfault at exit). Leave now.
+    logging.shutdown()
+    os._exit(0)
+
+
+#: No LSP message comes near this; a larger Content-Length is a broken client.
+MAX_MESSAGE_BYTES = 512 * 1024 * 1024
+
+
+class _BoundedInput:
+    """stdin for pygls, which reads a whole message in one ``read(Content-Length)`` call: a
+    bogus length would make it allocate that much and die with MemoryError. An over-limit
+    length ends the session cleanly instead (the stream cannot be resynchronised)."""
+
+    def __init__(self, raw: BinaryIO, limit: int = MAX_MESSAGE_BYTES) -> None:
+        self._raw = raw
+        self._limit = limit
+
+    def readline(self) -> bytes:
+        return self._raw.readline()
+
+    def read(self, size: int = -1) -> bytes:
+        if size > self._limit:
+            logging.getLogger(__name__).error(
+                "a message of %d bytes is over the %d-byte limit: ending the session",
+                size,
+                self._limit,
+            )
+            return b""
+        return self._raw.read(size)
 
 
 def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:
@@ -107,7 +138,8 @@ def _protocol_streams() -> tuple[BinaryIO, BinaryIO]:
     protocol_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    return sys.stdin.buffer, os.fdopen(protocol_fd, "wb", buffering=0)
+    stdin = cast(BinaryIO, _BoundedInput(sys.stdin.buffer))
+    return stdin, os.fdopen(protocol_fd, "wb", buffering=0)
 
 
 async def _complete(args: argparse.Namespace, settings: Settings) -> int:

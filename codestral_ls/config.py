@@ -7,7 +7,9 @@ wrong types raise ``ConfigError`` with the key's name, so a typo is reported ins
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -205,9 +207,26 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        table = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    if table.get("api_key"):
+        _warn_if_readable_by_others(path)
+    return table
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    """A key in a file other users can read is a key they can use."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        logging.getLogger(__name__).warning(
+            "config file %s holds an API key and is readable by other users; run: chmod 600 %s",
+            path,
+            path,
+        )
 
 
 def env_overrides(env: Mapping[str, str]) -> dict[str, str]:

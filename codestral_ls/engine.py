@@ -89,6 +89,7 @@ class Engine:
         self._typethrough = TypeThrough()
         self._generation = 0
         self._inflight: asyncio.Task[str] | None = None
+        self._inflight_for: tuple[str, int, str] | None = None
         self._model_lock = asyncio.Lock()
         self._state = "loading"
         self._message = ""
@@ -159,10 +160,15 @@ class Engine:
         """Answer one request; never raises for backend trouble (answers empty instead)."""
         started = time.monotonic()
         self.counters["requests"] += 1
+        inflight = self._inflight
+        if inflight and not inflight.done():
+            if self._inflight_for == (request.uri, request.offset, request.text):
+                # The same question again (an editor retrying after its own timeout): wait for
+                # the answer being generated instead of starting over.
+                return await self._join(inflight, started)
+            inflight.cancel()  # supersede: the model thread stops at its next token
         self._generation += 1
         generation = self._generation
-        if self._inflight and not self._inflight.done():
-            self._inflight.cancel()  # supersede: the model thread stops at its next token
         self._debounce.keystroke(started)
         settings = self.settings
         if not settings.enabled:
@@ -210,6 +216,7 @@ class Engine:
         )
         task = asyncio.ensure_future(self._generate(fim, ctx, healed, generation))
         self._inflight = task
+        self._inflight_for = (request.uri, request.offset, request.text)
         try:
             text = await task
         except asyncio.CancelledError:
@@ -220,13 +227,18 @@ class Engine:
         except BackendNotReady:
             return CompletionResult.empty("model not ready", started)
         except BackendError as exc:
-            log.warning("backend error: %s", exc.user_message)
+            # Transient trouble (timeouts, rate limits, an open circuit) is logged once by the
+            # backend itself; repeating it per keystroke would flood the log.
+            log.log(
+                logging.WARNING if exc.notify else logging.DEBUG, "backend: %s", exc.user_message
+            )
             if self._on_error:
                 self._on_error(exc)
             return CompletionResult.empty(exc.user_message, started)
         finally:
             if self._inflight is task:
                 self._inflight = None
+                self._inflight_for = None
                 if self._state == "working":
                     self._set_status("ready", "", None)
         if settings.cache_entries:
@@ -235,6 +247,17 @@ class Engine:
         result = CompletionResult(text, "model", _ms(started))
         self._debounce.model_latency(result.latency_ms / 1000)
         return self._finish(result)
+
+    async def _join(self, task: asyncio.Task[str], started: float) -> CompletionResult:
+        try:
+            text = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if _current_task_cancelling():
+                raise
+            return CompletionResult.empty("superseded", started)
+        except BackendError as exc:
+            return CompletionResult.empty(exc.user_message, started)
+        return self._finish(CompletionResult(text, "model", _ms(started)))
 
     def _build_request(
         self, request: CompletionRequest, offset: int, mode: Mode
@@ -250,8 +273,10 @@ class Engine:
         prefix, healed = heal_prefix(window.prefix)
         context: tuple[ContextSnippet, ...] = ()
         if settings.context_tokens > 0 and self._documents is not None:
+            # excluded files never travel, not even as another file's context
+            shareable = (d for d in self._documents() if not self._exclusion.excludes(d[0]))
             context = snippets_for(
-                request.uri, request.language, self._documents(), settings.context_tokens, count
+                request.uri, request.language, shareable, settings.context_tokens, count
             )
         fim = FimRequest(
             prefix=prefix,
@@ -322,6 +347,10 @@ class Engine:
                 self._on_status(self.status())
         return result
 
+    def forget(self, uri: str) -> None:
+        """The document closed: drop what was kept for it (type-through holds its whole text)."""
+        self._typethrough.forget(uri)
+
     # ----------------------------------------------------------------- settings
 
     def apply_settings(self, settings: Settings) -> None:
@@ -332,13 +361,9 @@ class Engine:
             self._on_status(self.status())
 
 
-BACKEND_KEYS = (
-    "backend",
-    "model",
+LOCAL_KEYS = ("model", "template", "n_ctx", "n_threads", "n_gpu_layers")
+REMOTE_KEYS = (
     "template",
-    "n_ctx",
-    "n_threads",
-    "n_gpu_layers",
     "api_base",
     "api_key",
     "remote_model",
@@ -350,7 +375,11 @@ BACKEND_KEYS = (
 
 
 def needs_new_backend(old: Settings, new: Settings) -> bool:
-    return any(getattr(old, k) != getattr(new, k) for k in BACKEND_KEYS)
+    """Only keys the backend was built from force a rebuild (an API key never reloads a model)."""
+    if old.backend != new.backend:
+        return True
+    keys = LOCAL_KEYS if new.backend == "local" else REMOTE_KEYS
+    return any(getattr(old, k) != getattr(new, k) for k in keys)
 
 
 def _ms(started: float) -> float:

@@ -139,3 +139,11 @@ class ClientLogHandler(logging.Handler):
             pass
         finally:
             self._busy.active = False
+
+
+def set_level(level: str) -> None:
+    """Apply a ``log_level`` that arrived later (from the editor), without new handlers."""
+    logging.getLogger().setLevel(getattr(logging, level.upper(), logging.INFO))
+    chatty_level = logging.NOTSET if level == "debug" else logging.WARNING
+    for chatty in ("pygls", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(chatty_level)

@@ -185,7 +185,7 @@ def choose_mode(prefix: str, suffix: str, language: str) -> Mode:
             # it, a block only where one is due. Inside the indentation nothing fits.
             if line_prefix and line_suffix[0] in " \t":
                 return Mode.NONE
-            return _block_if_due(prefix, rules)
+            return _block_if_due(prefix, suffix, rules)
         if is_word_char(line_suffix[0]):
             return Mode.NONE  # inside or right before a word
         if _CLOSING_ONLY.match(line_suffix):
@@ -196,19 +196,37 @@ def choose_mode(prefix: str, suffix: str, language: str) -> Mode:
         return Mode.LINE  # fill the gap up to the text on the right
     if before:
         return Mode.BLOCK if opens_block(line_prefix, rules) else Mode.LINE
-    if suffix.strip() or previous_code_line(prefix) is None:
-        return _block_if_due(prefix, rules)
-    return Mode.BLOCK  # new code at the end of the file: the rest of the definition
+    return _block_if_due(prefix, suffix, rules)
 
 
-def _block_if_due(prefix: str, rules: LanguageRules) -> Mode:
-    """On a line of its own: a block after an opener or in an empty body, else one line."""
+def _block_if_due(prefix: str, suffix: str, rules: LanguageRules) -> Mode:
+    """On a line of its own: a block where a body is still empty (after its opener, or after
+    only a docstring, with no code of the body after the cursor), else one line."""
     previous = previous_code_line(prefix)
     if previous is None:
         return Mode.LINE
-    if opens_block(previous, rules) or _in_empty_body(prefix, previous, rules):
-        return Mode.BLOCK
-    return Mode.LINE
+    if not (opens_block(previous, rules) or _in_empty_body(prefix, previous, rules)):
+        return Mode.LINE
+    cursor_line = prefix[prefix.rfind("\n") + 1 :]
+    lines = suffix.split("\n", 50)[:50]
+    lines[0] = cursor_line + lines[0]
+    following = next((line for line in lines if line.strip()), None)
+    opener_indent = indent_width(_opener_line(prefix, previous, rules))
+    if following is not None and indent_width(following) > opener_indent:
+        return Mode.LINE  # the body already has code after the cursor: add one line to it
+    return Mode.BLOCK
+
+
+def _opener_line(prefix: str, previous: str, rules: LanguageRules) -> str:
+    """The line that opened the body the cursor is in (the def above a docstring)."""
+    if opens_block(previous, rules):
+        return previous
+    end = prefix.rfind(previous)
+    width = indent_width(previous)
+    for line in reversed(prefix[:end].split("\n")[-200:]):
+        if line.strip() and opens_block(line, rules) and indent_width(line) < width:
+            return line
+    return previous
 
 
 _DOCSTRING_END = re.compile(r"^\s*(?:[rbuRBU]{0,2})?(?:\"\"\"|''').*$|.*(?:\"\"\"|''')\s*$")

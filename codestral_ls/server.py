@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from . import __version__
 from .backends import create_backend
@@ -24,6 +25,7 @@ from .completion_item import completion_list
 from .config import ConfigError, Settings, lsp_options
 from .documents import DocumentStore, PositionError, units
 from .engine import CompletionRequest, CompletionResult, Engine, TriggerKind, needs_new_backend
+from .logging_setup import ClientLogHandler, register_secret, set_level
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +35,65 @@ DOCTOR_REQUEST = "codestral/doctor"
 _PROGRESS_TOKEN = "codestral-ls/model"
 
 
+class _UnreadableRequest:
+    """A request whose params do not fit its method: it still gets an answer (an error)."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, msg_id: Any, method: str) -> None:
+        self.id = msg_id
+        self.method = method
+
+
+class _Protocol(LanguageServerProtocol):
+    """pygls drops a request it cannot read (wrong types, negative positions, no ``params``)
+    without answering, so the editor would wait for it forever."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and "method" in data and "params" not in data:
+            data = {**data, "params": None}  # JSON-RPC allows leaving params out
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            if "id" in data and "method" in data:
+                return _UnreadableRequest(data["id"], str(data["method"]))
+            raise
+
+    # The server keeps its own documents (documents.py). pygls' built-in copy would double the
+    # memory and, worse, "clamps" positions past a line's end IN PLACE using its own line rules
+    # (str.splitlines: form feeds, U+2028...) before our handler sees them, corrupting edits.
+    def _to_handler(self, method: str, params: Any) -> Generator[Any, Any, None]:
+        handler = self.fm.features.get(method)
+        if handler is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: Any) -> Generator[Any, Any, None]:
+        yield from self._to_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: Any) -> Generator[Any, Any, None]:
+        yield from self._to_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: Any) -> Generator[Any, Any, None]:
+        yield from self._to_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _UnreadableRequest):
+            error = JsonRpcInvalidParams(f"invalid params for {message.method}")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+
 class CodestralServer(LanguageServer):
     def __init__(self, base_settings: Settings) -> None:
         super().__init__(
             "codestral-ls",
             __version__,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=_Protocol,
         )
         self.base_settings = base_settings
         self.settings = base_settings
@@ -85,6 +140,11 @@ class CodestralServer(LanguageServer):
         if exc.notify:
             self.show_error_once(exc.user_message)
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls pops up every message it cannot read in the editor (hundreds for a broken
+        client); that is the client's problem, so log it once per message instead."""
+        log.warning("ignored a message that could not be handled: %s", str(error)[:200])
+
     def show_error_once(self, message: str) -> None:
         """Errors the user must act on are shown once each, never once per keystroke."""
         if message in self._shown_errors:
@@ -127,6 +187,7 @@ class CodestralServer(LanguageServer):
     def apply_settings(self, settings: Settings) -> None:
         old = self.settings
         self.settings = settings
+        set_level(settings.log_level)
         self._shown_errors.clear()
         engine = self.engine
         if engine is None:
@@ -164,6 +225,9 @@ def create_server(base_settings: Settings) -> CodestralServer:
             except ConfigError as exc:
                 ls.show_error_once(str(exc))
         ls.settings = settings
+        set_level(settings.log_level)
+        register_secret(settings.api_key)  # a key from the editor is redacted from logs too
+        _log_to_client(ls)
         try:
             ls.engine = ls.build_engine(settings)
         except BackendError:
@@ -209,6 +273,8 @@ def create_server(base_settings: Settings) -> CodestralServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CodestralServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
+        if ls.engine is not None:
+            ls.engine.forget(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
@@ -223,6 +289,7 @@ def create_server(base_settings: Settings) -> CodestralServer:
         except ConfigError as exc:
             ls.show_error_once(str(exc))
             return
+        register_secret(new.api_key)
         ls.apply_settings(new)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
@@ -234,10 +301,15 @@ def create_server(base_settings: Settings) -> CodestralServer:
             if params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
             else TriggerKind.AUTOMATIC
         )
+        doc = ls.documents.get(params.text_document.uri)
+        pos = params.position
+        if doc is not None and 0 <= pos.line < len(doc.line_starts()):
+            # the range is where the suggestion goes: a cursor past the end of its line is there
+            line, character = doc.position_at(doc.offset_at(pos.line, max(pos.character, 0)))
+            pos = types.Position(line=line, character=character)
         answer = await _complete(ls, params.text_document.uri, params.position, trigger)
         if answer is None or not answer.text:
             return types.InlineCompletionList(items=[])
-        pos = params.position
         cursor = types.Range(start=pos, end=pos)
         return types.InlineCompletionList(
             items=[types.InlineCompletionItem(insert_text=answer.text, range=cursor)]
@@ -307,6 +379,8 @@ async def _complete(
     doc = ls.documents.get(uri)
     if doc is None or ls.engine is None:
         return None
+    if position.line >= len(doc.line_starts()):
+        return None  # a line the document does not have: the editor's copy differs from ours
     try:
         offset = doc.offset_at(position.line, position.character)
     except PositionError as exc:
@@ -322,6 +396,29 @@ async def _complete(
     result = await ls.engine.complete(request)
     log.debug("completion %s in %.0f ms (%s)", result.source, result.latency_ms, result.reason)
     return result
+
+
+_LOG_TYPES = {
+    logging.ERROR: types.MessageType.Error,
+    logging.WARNING: types.MessageType.Warning,
+    logging.INFO: types.MessageType.Info,
+}
+
+
+def _log_to_client(ls: CodestralServer) -> None:
+    """Our log records also go to the editor's log channel (window/logMessage), redacted.
+    Records can come from the model thread, so sending is handed to the event loop."""
+    loop = asyncio.get_event_loop()
+
+    def send(level: int, text: str) -> None:
+        params = types.LogMessageParams(
+            type=_LOG_TYPES.get(level, types.MessageType.Log), message=text
+        )
+        loop.call_soon_threadsafe(ls.window_log_message, params)
+
+    root = logging.getLogger()
+    if not any(isinstance(h, ClientLogHandler) for h in root.handlers):
+        root.addHandler(ClientLogHandler(send, logging.INFO))
 
 
 def _display_path(uri: str) -> str:

@@ -195,6 +195,7 @@ class Tmux:
         self.width = width
         self.height = height
         self.env: dict[str, str] = dict(os.environ)
+        self.socket_path: Path | None = None
 
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -217,6 +218,8 @@ class Tmux:
         )  # fmt: skip
         # No delay after Escape: otherwise "Escape :" arrives as Alt-: in the editor.
         self._tmux("set-option", "-s", "escape-time", "0")
+        path = self._tmux("display-message", "-p", "#{socket_path}").stdout.strip()
+        self.socket_path = Path(path) if path else None
 
     def send(self, *keys: str) -> None:
         """tmux key names (Escape, Tab, C-x, Enter) or literal text, one key or word per arg."""
@@ -246,6 +249,8 @@ class Tmux:
 
     def close(self) -> None:
         self._tmux("kill-server", check=False)
+        if self.socket_path is not None:  # tmux leaves its socket file behind
+            self.socket_path.unlink(missing_ok=True)
 
 
 @contextmanager

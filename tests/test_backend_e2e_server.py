@@ -113,6 +113,7 @@ def _backend(url: str, **changes: object) -> OpenAICompatBackend:
         "backend": "openai",
         "api_base": url + "/v1",
         "request_timeout_ms": 180000,  # CI machines can be slow and shared
+        "timeout_ms": 180000,
         "raw_prompt": True,
         "template": "qwen",
     }

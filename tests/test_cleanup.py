@@ -19,18 +19,27 @@ from codestral_ls.cleanup import (
 from codestral_ls.modes import Mode, choose_mode
 
 
-def ctx_at(doc: str, language: str = "python", tokens: tuple[str, ...] = ()) -> CleanupContext:
+def ctx_at(
+    doc: str, language: str = "python", tokens: tuple[str, ...] = (), mode: Mode | None = None
+) -> CleanupContext:
+    """The engine's context; ``mode`` overrides ``choose_mode`` to test one mode's rules."""
     prefix, suffix = doc.split("█")
-    mode = choose_mode(prefix, suffix, language)
+    mode = mode or choose_mode(prefix, suffix, language)
     return CleanupContext(prefix, suffix, language, mode, tokens)
 
 
-def clean_at(doc: str, raw: str, language: str = "python", tokens: tuple[str, ...] = ()) -> str:
-    return clean(raw, ctx_at(doc, language, tokens))
+def clean_at(
+    doc: str,
+    raw: str,
+    language: str = "python",
+    tokens: tuple[str, ...] = (),
+    mode: Mode | None = None,
+) -> str:
+    return clean(raw, ctx_at(doc, language, tokens, mode))
 
 
-def accept(doc: str, raw: str, language: str = "python") -> str:
-    return doc.replace("█", clean_at(doc, raw, language))
+def accept(doc: str, raw: str, language: str = "python", mode: Mode | None = None) -> str:
+    return doc.replace("█", clean_at(doc, raw, language, mode=mode))
 
 
 def streamed(doc: str, raw: str, language: str = "python", step: int = 3) -> str:
@@ -115,7 +124,7 @@ def test_a_line_break_inside_a_gap_on_the_line_is_dropped() -> None:
 def test_block_stops_where_the_suffix_starts_repeating() -> None:
     doc = "def f(xs):\n█    return result\n"
     raw = "    result = []\n    for x in xs:\n        result.append(x)\n    return result\n"
-    assert accept(doc, raw) == (
+    assert accept(doc, raw, mode=Mode.BLOCK) == (
         "def f(xs):\n    result = []\n    for x in xs:\n        result.append(x)\n"
         "    return result\n"
     )
@@ -132,14 +141,18 @@ def test_a_line_inserted_above_code_after_a_statement_is_one_whole_line() -> Non
 def test_the_same_line_deeper_inside_the_block_is_not_a_repeat() -> None:
     doc = "def f(xs):\n█    return result\n"
     raw = "    if not xs:\n        return result\n    result = xs\n    return result\n"
-    assert clean_at(doc, raw) == "    if not xs:\n        return result\n    result = xs\n"
+    assert clean_at(doc, raw, mode=Mode.BLOCK) == (
+        "    if not xs:\n        return result\n    result = xs\n"
+    )
 
 
 def test_a_closing_brace_that_closes_an_inner_block_is_not_a_repeat() -> None:
     doc = "function f(a) {\n  █\n  }\n}\n"
     raw = "if (a) {\n    b();\n  }\n  if (c) {\n    d();\n  }\n}\n"
     # The first `  }` closes the model's own `if`; the second one repeats the suffix.
-    assert clean_at(doc, raw, "javascript") == "if (a) {\n    b();\n  }\n  if (c) {\n    d();"
+    assert clean_at(doc, raw, "javascript", mode=Mode.BLOCK) == (
+        "if (a) {\n    b();\n  }\n  if (c) {\n    d();"
+    )
 
 
 def test_repeating_the_rest_of_the_line_is_cut() -> None:
@@ -198,16 +211,10 @@ def test_python_block_stops_at_the_first_line_that_dedents_out() -> None:
     assert clean_at(doc, raw) == "return x + 1"
 
 
-def test_at_the_end_of_the_file_a_block_runs_to_the_end_of_its_definition() -> None:
+def test_a_block_after_an_opener_stops_at_the_end_of_that_body() -> None:
     doc = "class A:\n    def f(self, n):\n        if n < 2:\n            █"
     raw = "return n\n        return n * 2\n\n    def g(self):\n        pass\n"
-    assert clean_at(doc, raw) == "return n\n        return n * 2"
-
-
-def test_at_the_end_of_a_file_top_level_code_comes_one_paragraph_at_a_time() -> None:
-    doc = "import os\n█"
-    raw = "import sys\nimport re\n\nprint(os.name)\n"
-    assert clean_at(doc, raw) == "import sys\nimport re"
+    assert clean_at(doc, raw) == "return n"
 
 
 def test_python_block_keeps_else_and_except_clauses() -> None:
@@ -271,7 +278,7 @@ def test_gap_fill_may_cross_a_dedent_when_the_suffix_continues_further_out() -> 
 def test_gap_fill_stops_at_a_line_outside_the_definition() -> None:
     doc = 'def f(xs):\n    """Doc."""\n█    return sum(xs)\n'
     raw = "    m = len(xs)\n    return m\n\n\nif __name__ == '__main__':\n    print(f([1]))\n"
-    assert clean_at(doc, raw) == "    m = len(xs)\n    return m\n"
+    assert clean_at(doc, raw, mode=Mode.BLOCK) == "    m = len(xs)\n    return m\n"
 
 
 def test_trailing_whitespace_and_blank_lines_are_trimmed() -> None:

@@ -172,3 +172,14 @@ async def test_backend_error_gives_empty_answer_and_one_report() -> None:
     assert result.text == ""
     assert "MISTRAL_API_KEY" in result.reason
     assert len(errors) == 1 and errors[0].notify
+
+
+async def test_the_same_question_again_joins_the_running_generation() -> None:
+    slow = ScriptedBackend(lambda r: "return a + b\n", piece_delay=0.05)
+    engine = await make_engine(slow)
+    first = asyncio.ensure_future(engine.complete(request()))
+    await asyncio.sleep(0.08)
+    again = await engine.complete(request())  # e.g. an editor retrying after its timeout
+    assert again.text == "return a + b"
+    assert (await first).text == "return a + b"
+    assert len(slow.calls) == 1 and slow.calls[0].finished

@@ -81,9 +81,17 @@ def test_no_suggestion_inside_a_word_or_the_indentation(doc: str) -> None:
 
 
 def test_start_of_a_line_with_code_on_its_right_inserts_lines_above() -> None:
-    assert mode_at("def f(x):\n█    return x\n") is Mode.BLOCK
-    assert mode_at("def f(x):\n    █return x\n") is Mode.BLOCK
+    assert mode_at("def f(x):\n█def g():\n") is Mode.BLOCK
+    assert mode_at("function f() {\n█}\n", "javascript") is Mode.BLOCK
     assert mode_at("def f(x):\n    y = 1\n█    return x\n") is Mode.LINE
+
+
+def test_a_body_that_already_has_code_after_the_cursor_gets_one_line() -> None:
+    assert mode_at("def f(x):\n█    return x\n") is Mode.LINE
+    assert mode_at("def f(x):\n    █return x\n") is Mode.LINE
+    assert mode_at('def f(x):\n    """Doc."""\n    █\n    return x\n') is Mode.LINE
+    assert mode_at("if (a) {\n  █\n  b();\n}\n", "javascript") is Mode.LINE
+    assert mode_at("if (a) {\n  █\n}\nb();\n", "javascript") is Mode.BLOCK
 
 
 def test_unknown_language_uses_sane_defaults() -> None:
@@ -91,7 +99,7 @@ def test_unknown_language_uses_sane_defaults() -> None:
     assert mode_at("x := 1\n█\ny := 2", "nim-like") is Mode.LINE
 
 
-def test_new_code_at_the_end_of_the_file_is_a_block() -> None:
-    assert mode_at("def f(x):\n    y = x + 1\n    █\n") is Mode.BLOCK
-    assert mode_at("x = 1\n█") is Mode.BLOCK
-    assert mode_at("x = 1\ny = █") is Mode.LINE
+def test_at_the_end_of_the_file_only_an_empty_body_gets_a_block() -> None:
+    assert mode_at("def f(x):\n    █\n") is Mode.BLOCK
+    assert mode_at("def f(x):\n    y = x + 1\n    █\n") is Mode.LINE
+    assert mode_at("x = 1\n█") is Mode.LINE

@@ -382,3 +382,19 @@ async def test_the_scanner_finds_what_the_server_logs(tmp_path: Path) -> None:
     # and the session-wide scan reads these same files
     assert leaks_of_planted_key(tmp_path) == []
     assert os.path.commonpath([tmp_path, run]) == str(tmp_path)
+
+
+async def test_logs_reach_the_editor_log_channel_without_the_key(tmp_path: Path) -> None:
+    """The editor's log channel (window/logMessage) gets the same records as the file,
+    redacted: here the endpoint of the first remote request, and a 401 that echoes the key."""
+    stand = MistralStandIn(FAKE_KEY)
+    stand.queue.append(Reply.json(401, {"message": f"Invalid API key: {FAKE_KEY}"}))
+    async with remote_session(tmp_path, handler=stand) as (server, standin):
+        uri = (tmp_path / "l.py").as_uri()
+        await server.open(uri, "def add(a, b):\n    return \n")
+        await server.inline(uri, 1, 11)
+        await server.call("codestral/status")
+        logged = [p["message"] for p in server.notifications("window/logMessage")]
+    assert any(standin.url in m for m in logged), logged
+    assert any("401" in m for m in logged), logged
+    assert find_secret([("logMessage", json.dumps(logged))], FAKE_KEY) == []

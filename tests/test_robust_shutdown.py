@@ -67,8 +67,13 @@ async def test_a_killed_editor_leaves_no_orphan(tmp_path: Path) -> None:
     """An editor process starts the server and is killed (SIGKILL, no goodbye)."""
     editor = textwrap.dedent(
         f"""
-        import subprocess, sys, time
+        import json, subprocess, sys, time
         child = subprocess.Popen([{str(SERVER)!r}], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        body = json.dumps({{"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                           "params": {{"capabilities": {{}}}}}}).encode()
+        child.stdin.write(b"Content-Length: %d\\r\\n\\r\\n" % len(body) + body)
+        child.stdin.flush()
+        child.stdout.readline()  # the answer's header: the server is up and serving
         print(child.pid, flush=True)
         time.sleep(600)
         """
@@ -82,7 +87,6 @@ async def test_a_killed_editor_leaves_no_orphan(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         pid = int(proc.stdout.readline())
-        await asyncio.sleep(2.0)  # let it start up and block on stdin
         assert alive(pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)

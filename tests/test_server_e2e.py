@@ -93,7 +93,7 @@ async def test_burst_of_keystrokes_answers_the_last_and_calls_the_model_once(
         for i, ch in enumerate("return"):
             insert(client, uri, i + 2, 1, 4 + i, ch)
             pending.append(asyncio.ensure_future(inline(client, uri, 1, 5 + i, invoked=False)))
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0)  # a fast typist: all keys well inside one debounce window
         results = await asyncio.gather(*pending)
         assert all(r == [] for r in results[:-1])
         assert results[-1], "the last request must get the suggestion"
@@ -156,7 +156,7 @@ async def test_inline_clients_do_not_get_the_item_twice(tmp_path: Path) -> None:
             )
         )
         assert result is not None and not isinstance(result, list)
-        assert result.items == []
+        assert list(result.items) == []
 
 
 async def test_missing_model_is_reported_once_and_the_server_stays_up(tmp_path: Path) -> None:

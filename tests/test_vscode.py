@@ -131,3 +131,37 @@ def test_ghost_text_is_accepted_with_tab_and_saved(
     assert any(label.startswith("Codestral: ready") for label in labels), labels
     assert str(result["inserted"]).strip(), result
     assert (ARTIFACTS / "ghost-text.png").is_file()
+
+
+def test_missing_server_offers_install_or_the_setting(built: Path, tmp_path: Path) -> None:
+    """Without the server, one notification offers Install / Open Setting, and the setting opens
+    where it can be set (the Remote settings of code-server's remote window)."""
+    tools = ensure_code_server()
+    artifacts = ARTIFACTS.parent / "vscode-missing-server"
+    if artifacts.exists():
+        shutil.rmtree(artifacts)
+    ran = run(
+        [
+            str(tools / "bin" / "node"),
+            str(EXTENSION / "e2e" / "run.mjs"),
+            "--code-server",
+            str(tools),
+            "--vsix",
+            str(built),
+            "--server",
+            str(tmp_path / "no-such-dir" / "codestral-ls"),
+            "--artifacts",
+            str(artifacts),
+            "--scenario",
+            "missing-server",
+            "--timeout",
+            "240",
+        ],
+        cwd=EXTENSION,
+        timeout=360,
+        env=e2e_env(tmp_path),
+    )
+    result = read_result(artifacts)
+    if ran.returncode != 0 or not result.get("ok"):
+        pytest.fail(failure_report(artifacts, ran), pytrace=False)
+    assert "was not found" in str(result.get("notification")), result

@@ -77,18 +77,15 @@ def is_loopback_host(host: str) -> bool:
 
 
 def check_endpoint(api_base: str, api_key: str, allow_insecure_http: bool) -> str | None:
-    """Why ``api_base`` cannot be used with this key, or None when it can."""
+    """Why ``api_base`` cannot be used, or None when it can: plain http only to loopback
+    (code is as private as the key) unless the user explicitly allows it."""
     parts = urlsplit(api_base)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"setting 'api_base' must be an http:// or https:// address, not {api_base!r}"
-    if (
-        api_key
-        and parts.scheme == "http"
-        and not is_loopback_host(parts.hostname)
-        and not allow_insecure_http
-    ):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not allow_insecure_http:
+        what = "the API key and your code" if api_key else "your code"
         return (
-            f"refusing to send the API key over plain http:// to {parts.hostname}: use https:// "
+            f"refusing to send {what} over plain http:// to {parts.hostname}: use https:// "
             "in 'api_base', or set 'allow_insecure_http' to true if this network is trusted"
         )
     return None
@@ -376,6 +373,7 @@ class HttpBackend:
         self._config_error: BackendConfigError | None = None
         self._auth_failed = False
         self._last_status: int | None = None
+        self._announced = False
         problem = check_endpoint(self.api_base, self._key, settings.allow_insecure_http)
         if problem is None and not _header_safe(self._key):
             problem = (
@@ -566,6 +564,10 @@ class HttpBackend:
         self, url: str, payload: dict[str, Any], deadline: float, use_breaker: bool
     ) -> AsyncGenerator[str, None]:
         ms = self.budget_ms
+        if not self._announced:
+            # Code leaves the machine from here on: say where, once a session (never the key).
+            self._announced = True
+            log.info("%s: sending completion requests to %s", self.name, strip_userinfo(url))
         try:
             http_request = self._client.build_request(
                 "POST", url, json=payload, headers=self._headers()
@@ -576,7 +578,7 @@ class HttpBackend:
             ) from None
         try:
             async with asyncio.timeout_at(deadline):
-                response = await self._client.send(http_request, stream=True)
+                response = await _send_uncancelled(self._client, http_request)
         except TimeoutError:
             raise self._failure(use_breaker, f"no answer within {ms} ms") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -767,6 +769,33 @@ class HttpBackend:
         if not isinstance(text, str):
             raise self._failure(use_breaker, "malformed answer", "no text in the answer")
         return text
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+async def _send_uncancelled(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """``client.send`` that is never cancelled half-way.
+
+    httpcore leaks a pooled connection when a request is cancelled while it connects or sends
+    (the connection stays NEW forever); after ``max_connections`` such leaks every request
+    waits for the pool and the backend goes silent. Superseded requests are the normal case
+    here (every keystroke), so a cancelled send finishes in the background (bounded by the
+    client's own timeouts) and its response is closed at once.
+    """
+    task = asyncio.ensure_future(client.send(request, stream=True))
+    try:
+        return await asyncio.shield(task)
+    except BaseException:
+
+        def close(done: asyncio.Future[httpx.Response]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                closing = asyncio.ensure_future(done.result().aclose())
+                _CLOSING.add(closing)  # keep a reference until it is done
+                closing.add_done_callback(_CLOSING.discard)
+
+        task.add_done_callback(close)
+        raise
 
 
 class _ResetBeforeAnswer(Exception):

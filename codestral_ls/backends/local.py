@@ -277,8 +277,13 @@ class LocalBackend:
                 yield item
         finally:
             cancel.set()
-            if not future.done():
-                # Wait for the thread to notice, so the next request starts from a clean state.
+            task = asyncio.current_task()
+            if not future.done() and not (task and task.cancelling()):
+                # Closed early (the engine got its answer): wait for the thread to notice, so
+                # the next request starts from a clean state. When cancelled (superseded, or
+                # the editor went away and the loop is shutting down) do not wait: a prompt
+                # evaluation cannot be interrupted and can take seconds, and the model thread
+                # runs jobs one at a time anyway.
                 with contextlib.suppress(Exception):
                     await asyncio.shield(asyncio.wrap_future(future))
 

@@ -227,7 +227,25 @@ async function main() {
     await readmeShot(page, path.resolve(args["readme-shot"]));
   }
 
-  // The hover toolbar and the tooltip of the status item (backend, model, latency).
+  // VS Code's own hover toolbar over the ghost text (accept / accept word / next / previous).
+  const ghostSpan = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
+  const gbox = await ghostSpan.boundingBox();
+  if (gbox) {
+    await page.mouse.move(gbox.x + gbox.width / 2, gbox.y + gbox.height / 2, { steps: 4 });
+  }
+  const toolbar = page.locator(".inlineSuggestionsHints").first();
+  try {
+    await toolbar.waitFor({ state: "visible", timeout: 8_000 });
+    result.hoverToolbar = (await toolbar.innerText()).trim() || (await toolbar.getAttribute("aria-label")) || "(icons)";
+    step("hover toolbar shown", { toolbar: result.hoverToolbar });
+  } catch {
+    fs.writeFileSync(path.join(artifacts, "hover-dom.html"), await page.evaluate(() => [...document.querySelectorAll('[class*="inline"][class*="int"], [class*="Hint"]')].map((e) => e.outerHTML.slice(0, 400)).join("\n\n")));
+    throw new Error("no hover toolbar (.inlineSuggestionsHints) over the ghost text");
+  }
+  await page.screenshot({ path: path.join(artifacts, "hover-toolbar.png") });
+  await page.mouse.move(640, 700);
+
+  // The tooltip of the status item (backend, model, latency).
   result.statusTooltip = await statusTooltip(page);
   step("status tooltip", { tooltip: result.statusTooltip });
   if (!/Backend: \S+/.test(result.statusTooltip) || !/Last latency: \d+ ms/.test(result.statusTooltip)) {

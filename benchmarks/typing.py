@@ -409,6 +409,12 @@ async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace)
         future = inline(types.InlineCompletionTriggerKind.Automatic)
         future.add_done_callback(functools.partial(_answered, request))
         pending.append(future)
+        if key.pause and args.wait_at_pause > 0 and i < len(keys) - 1:
+            # The user waits for the suggestion (up to the cap), then pauses as usual:
+            # the time to answer at a pause is then measured instead of cut off.
+            waited = time.monotonic()
+            await asyncio.wait([future], timeout=args.wait_at_pause)
+            t0 += time.monotonic() - waited
     # The last pause, then at most --drain seconds more for answers still in flight.
     await asyncio.wait(pending, timeout=max(0.0, t0 + plan[-1] + args.pause - time.monotonic()))
     await asyncio.wait(pending, timeout=args.drain)
@@ -713,6 +719,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--ablation-tasks", type=int, default=99, help="functions the non-full rows replay"
+    )
+    parser.add_argument(
+        "--wait-at-pause",
+        type=float,
+        default=0,
+        help="at each pause, first wait up to this many seconds for the answer",
     )
     parser.add_argument("--drain", type=float, default=20, help="seconds to wait for stragglers")
     parser.add_argument("--cold-timeout", type=float, default=400)

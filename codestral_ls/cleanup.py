@@ -138,7 +138,7 @@ def _facts(ctx: CleanupContext) -> _Facts:
     if mode is Mode.BLOCK:
         if not at_line_start:
             opener_indent = indent_width(line_prefix)
-        elif not insert_above and previous is not None and opens_block(previous, rules):
+        elif previous is not None and opens_block(previous, rules):
             opener_indent = indent_width(previous)
     next_lines: list[tuple[int, str]] = []
     if line_suffix.strip():
@@ -325,7 +325,7 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
         width = indent_width(f.line_prefix + line) if k == 0 else indent_width(line)
         if streaming and k == last:
             # Still being written: only its indentation is final.
-            if body_seen and floor is not None and width < _limit(floor, f):
+            if body_seen and floor is not None and width < floor:
                 return k if pending is None else pending
             return None
         if pending is not None and len(f.next_lines) > 1 and (width, stripped) == f.next_lines[1]:
@@ -361,27 +361,15 @@ def _first_line_verdict(width: int, stripped: str, f: _Facts) -> str:
 def _line_verdict(width: int, stripped: str, floor: int | None, f: _Facts) -> str:
     if floor is None:
         return "keep"
-    limit = _limit(floor, f)
-    if width < limit:
+    if width < floor:
         return "cut_before"
-    if width > limit:
-        return "keep"
-    if f.insert_above and f.next_lines and (floor >= f.next_lines[0][0] or width > 0):
-        # The gap may end further out than it began; only top-level code cannot be part of
-        # a gap whose following code is indented.
+    if width > floor:
         return "keep"
     if f.rules.continuation.match(stripped):
         return "keep"
     if f.rules.closer.match(stripped):
         return "cut_after" if _closer_wanted(width, f) else "cut_before"
     return "cut_before"
-
-
-def _limit(floor: int, f: _Facts) -> int:
-    """Filling a gap may go out to the suffix's own indentation, a block may not."""
-    if f.insert_above and f.next_lines:
-        return min(floor, f.next_lines[0][0])
-    return floor
 
 
 def _enclosing_indent(f: _Facts, body_indent: int) -> int | None:

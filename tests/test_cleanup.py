@@ -266,10 +266,10 @@ def test_inserting_lines_above_code_keeps_that_code_on_its_own_line() -> None:
     )
 
 
-def test_gap_fill_may_cross_a_dedent_when_the_suffix_continues_further_out() -> None:
+def test_a_body_inserted_above_code_stops_where_that_body_ends() -> None:
     doc = "def f(xs):\n    for x in xs:\n        if x:\n█    return 0\n"
     raw = "            return x\n        print(x)\n    return 0\n"
-    assert clean_at(doc, raw) == "            return x\n        print(x)\n"
+    assert clean_at(doc, raw) == "            return x\n"
 
 
 # --------------------------------------------------------------------------- whitespace

@@ -320,15 +320,25 @@ class Engine:
             self.counters["modelCalls"] += 1
             deadline = time.monotonic() + self.settings.timeout_ms / 1000
             raw = ""
+            complete = False
             pieces = self.backend.stream(fim)
             try:
                 async for piece in pieces:
                     raw += piece
-                    if answer_complete(unheal(raw, healed), ctx) or time.monotonic() > deadline:
+                    complete = answer_complete(unheal(raw, healed), ctx)
+                    if complete or time.monotonic() > deadline:
                         break
             finally:
                 await pieces.aclose()  # type: ignore[attr-defined]
-        return clean(unheal(raw, healed), ctx)
+        text = unheal(raw, healed)
+        cut_short = time.monotonic() > deadline or (
+            self.backend.count_tokens(raw) >= fim.max_tokens - 1
+        )
+        if not complete and cut_short and ctx.mode is Mode.BLOCK:
+            # Stopped by max_tokens or the time budget: never insert a half-written last line.
+            body = text.rstrip("\n")
+            text = body[: body.rfind("\n") + 1] if "\n" in body else text
+        return clean(text, ctx)
 
     def _special_tokens(self) -> tuple[str, ...]:
         template = self.backend.info.template

@@ -183,3 +183,14 @@ async def test_the_same_question_again_joins_the_running_generation() -> None:
     assert again.text == "return a + b"
     assert (await first).text == "return a + b"
     assert len(slow.calls) == 1 and slow.calls[0].finished
+
+
+async def test_block_cut_by_max_tokens_drops_its_half_written_line() -> None:
+    text = "def f(x):\n"
+    cursor = len(text)
+    long_block = "    y = x + 1\n    z = y * 2\n    return z + some_very_long_name_that_goes_on"
+    backend = ScriptedBackend(lambda r: long_block)
+    engine = await make_engine(backend, max_tokens=16)
+    result = await engine.complete(request(text, cursor))
+    assert "some_very_long_name" not in result.text
+    assert result.text.rstrip().endswith("z = y * 2")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 
 # Run as a script, this directory comes first on sys.path, where a sibling module may shadow
-# the standard library (benchmarks/typing.py does); look up modules from the repository instead.
+# the standard library; look up modules from the repository instead.
 if sys.path and sys.path[0].rstrip("/").endswith("benchmarks"):
     sys.path.pop(0)
 

@@ -42,6 +42,11 @@ _END = object()
 #: Prefill only when at most this many tokens must be evaluated (a keystroke's worth); a
 #: re-evaluated suffix is seconds of work that must not block the model if the user types on.
 _PREFILL_MAX = 48
+#: Prompt tokens evaluated between two checks of the cancel flag. It is llama-cpp-python's own
+#: batch size on purpose: smaller batches would split the evaluation differently from a fresh
+#: one, and float results (so near-tie greedy choices) depend on the split (measured: a 64-token
+#: batch changed one answer of five in tests/test_exact_reuse.py).
+_EVAL_BATCH = 512
 
 
 class _ModelThread:
@@ -215,19 +220,7 @@ class LocalBackend:
 
         def run() -> bool:
             tokens = llama.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True)
-            cached = list(llama._input_ids)  # the tokens whose KV cells are valid
-            common = 0
-            for a, b in zip(cached, tokens, strict=False):
-                if a != b:
-                    break
-                common += 1
-            if common == len(tokens) == len(cached) or len(tokens) - common > _PREFILL_MAX:
-                return False
-            if len(tokens) > llama.n_ctx():
-                return False
-            llama.n_tokens = min(common, len(tokens) - 1)
-            llama.eval(tokens[llama.n_tokens :])
-            return True
+            return _evaluate(llama, tokens, limit=_PREFILL_MAX)
 
         return await asyncio.wrap_future(self._thread.submit(run))
 
@@ -246,6 +239,12 @@ class LocalBackend:
                 tokens = llama.tokenize(
                     prompt.encode("utf-8", "replace"), add_bos=True, special=True
                 )
+                # Evaluate the prompt ourselves, in batches, so that a superseded request stops
+                # within one batch instead of holding the model for the whole evaluation;
+                # create_completion then finds the exact prompt cached and samples at once.
+                _evaluate(llama, tokens, cancel=cancel)
+                if cancel.is_set():
+                    return
                 for chunk in llama.create_completion(
                     tokens,
                     max_tokens=request.max_tokens,
@@ -308,6 +307,40 @@ class LocalBackend:
     async def aclose(self) -> None:
         self._closed = True
         self._thread.stop()
+
+
+def _evaluate(
+    llama: Any,
+    tokens: list[int],
+    *,
+    limit: int | None = None,
+    cancel: threading.Event | None = None,
+) -> bool:
+    """Bring the KV cache to exactly ``tokens``, evaluating only what is not cached yet.
+
+    Returns False (doing nothing) when more than ``limit`` tokens would be needed or the prompt
+    does not fit the context. Stops between batches when ``cancel`` is set; what was evaluated
+    stays valid for the next prompt with the same beginning.
+    """
+    if len(tokens) >= llama.n_ctx():
+        return False
+    cached = list(llama._input_ids)  # the tokens whose KV cells are valid
+    common = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if a != b:
+            break
+        common += 1
+    if common == len(tokens) == len(cached):
+        return False
+    if limit is not None and len(tokens) - common > limit:
+        return False
+    # At least the last token is evaluated again, so the logits are live for sampling.
+    llama.n_tokens = min(common, len(tokens) - 1)
+    while llama.n_tokens < len(tokens):
+        if cancel is not None and cancel.is_set():
+            break
+        llama.eval(tokens[llama.n_tokens : llama.n_tokens + _EVAL_BATCH])
+    return True
 
 
 def _single_tokens(llama: Any) -> set[str]:

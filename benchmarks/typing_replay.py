@@ -27,9 +27,15 @@ A keystroke is accepted when the suggestion on screen starts with the inserted t
 then keeps showing the rest, otherwise the suggestion disappears. ``accepted`` is accepted
 keystrokes / typed keystrokes.
 
-Example (the full comparison; ``--quick`` is a short smoke run)::
+Examples (the commands behind docs/latency.md, one line each; ``--quick`` is a smoke run)::
 
-    .venv/bin/python benchmarks/typing.py --out benchmarks/results/typing-full.json
+    .venv/bin/python benchmarks/typing_replay.py --ablation-tasks 1 --drain 10 --naive-keys 16
+        --naive-budget 60 --setting prefix_tokens=256 --setting suffix_tokens=96
+        --out benchmarks/results/typing-full.json
+    .venv/bin/python benchmarks/typing_replay.py --functions json.decoder:JSONDecodeError.__init__
+        --configs full,no-exact-reuse --pause 2 --wait-at-pause 30 --drain 10
+        --setting prefix_tokens=256 --setting suffix_tokens=96
+        --out benchmarks/results/typing-wait.json
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
-from dataclasses import asdict, dataclass, field  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -740,7 +746,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     functions = [tuple(f.split(":", 1)) for f in args.functions.split(",") if f]
     if args.quick:
-        functions, args.keys, args.naive_keys = functions[:1], args.keys or 60, 6
+        functions, args.keys = functions[:1], args.keys or 60
+        args.naive_keys = min(args.naive_keys, 6)
     tasks = [load_task(m, q) for m, q in functions]
     common: dict[str, Any] = {}
     for item in args.setting:
@@ -756,7 +763,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keys = t.keys[: args.keys] if args.keys else t.keys
         print(f"task {t.name}: {len(keys)} keystrokes ({sum(k.pause for k in keys)} pauses)")
 
-    command = " ".join([".venv/bin/python", "benchmarks/typing.py", *(argv or sys.argv[1:])])
+    command = " ".join([".venv/bin/python", "benchmarks/typing_replay.py", *(argv or sys.argv[1:])])
     rows: list[dict[str, Any]] = []
 
     def report() -> None:
@@ -812,4 +819,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["asdict", "main"]
+__all__ = ["main"]

@@ -331,9 +331,12 @@ class Engine:
             finally:
                 await pieces.aclose()  # type: ignore[attr-defined]
         text = unheal(raw, healed)
-        cut_short = time.monotonic() > deadline or (
+        # Only the local backend counts tokens exactly; a remote estimate must not pass a
+        # complete answer off as cut short.
+        hit_max = self.backend.info.backend == "local" and (
             self.backend.count_tokens(raw) >= fim.max_tokens - 1
         )
+        cut_short = time.monotonic() > deadline or hit_max
         if not complete and cut_short and ctx.mode is Mode.BLOCK:
             # Stopped by max_tokens or the time budget: never insert a half-written last line.
             body = text.rstrip("\n")

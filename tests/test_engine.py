@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from codestral_ls.backends.base import BackendConfigError, BackendError, FimRequest
+from codestral_ls.backends.base import BackendConfigError, BackendError, BackendInfo, FimRequest
 from codestral_ls.config import Settings
 from codestral_ls.engine import CompletionRequest, Engine, TriggerKind
 from fake_backend import ScriptedBackend
@@ -189,8 +189,24 @@ async def test_block_cut_by_max_tokens_drops_its_half_written_line() -> None:
     text = "def f(x):\n"
     cursor = len(text)
     long_block = "    y = x + 1\n    z = y * 2\n    return z + some_very_long_name_that_goes_on"
-    backend = ScriptedBackend(lambda r: long_block)
+    backend = LocalLikeBackend(lambda r: long_block)
     engine = await make_engine(backend, max_tokens=16)
     result = await engine.complete(request(text, cursor))
     assert "some_very_long_name" not in result.text
     assert result.text.rstrip().endswith("z = y * 2")
+
+
+class LocalLikeBackend(ScriptedBackend):
+    """Counts like the local backend: only there is a token count exact enough to trust."""
+
+    @property
+    def info(self) -> BackendInfo:
+        return BackendInfo(backend="local", model="scripted-model", template="qwen")
+
+
+async def test_a_complete_remote_block_is_not_mistaken_for_a_cut_one() -> None:
+    text = "def f(x):\n"
+    block = "    y = x + 1\n    z = y * 2\n    return z + some_very_long_name_that_goes_on\n"
+    engine = await make_engine(ScriptedBackend(lambda r: block), max_tokens=16)
+    result = await engine.complete(request(text, len(text)))
+    assert result.text.rstrip().endswith("some_very_long_name_that_goes_on")

@@ -237,7 +237,8 @@ async def test_the_key_never_appears_in_logs_errors_or_reprs(
         ("http://gpu-box.lan:8000", KEY, False, False),
         ("http://192.0.2.10:8000", KEY, False, False),
         ("http://gpu-box.lan:8000", KEY, True, True),
-        ("http://gpu-box.lan:8000", "", False, True),
+        ("http://gpu-box.lan:8000", "", False, False),  # code is as private as a key
+        ("http://gpu-box.lan:8000", "", True, True),
         ("https://gpu-box.lan:8000", KEY, False, True),
         ("http://127.0.0.1:8000", KEY, False, True),
         ("http://127.8.9.10:8000", KEY, False, True),

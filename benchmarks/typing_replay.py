@@ -50,6 +50,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 import argparse  # noqa: E402
 import ast  # noqa: E402
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import functools  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
@@ -312,9 +313,7 @@ async def run_server_config(
             print(f"   {task.name}: cold {replays[-1].cold_ms} ms, {replays[-1].counters}")
         elapsed = time.monotonic() - started
         peak = vm_hwm_mb(server.pid)
-        await asyncio.wait_for(client.shutdown_async(None), 30)
-        client.exit(None)
-        await asyncio.wait_for(client.stop(), 30)  # type: ignore[no-untyped-call]
+        exit_note = await _end_session(client, server)
     finally:
         if server.returncode is None:
             server.kill()
@@ -322,6 +321,7 @@ async def run_server_config(
     server_ms = _server_latencies(log_file)
     row = summarise(name, options, replays, peak)
     row["replay_seconds"] = round(elapsed, 1)
+    row["exit"] = exit_note
     row["server_ms_by_source"] = {k: percentiles(v) for k, v in sorted(server_ms.items())}
     row["per_task"] = [summarise(name, options, [rp], None) for rp in replays]
     if name == "full" and len(replays) > args.ablation_tasks:
@@ -439,6 +439,23 @@ async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace)
     return replay
 
 
+async def _end_session(client: Any, server: Any) -> str:
+    """shutdown + exit, then how the process ended (a hang is recorded, not fatal: the row's
+    figures are already measured)."""
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(client.shutdown_async(None), 30)
+        client.exit(None)
+        await asyncio.wait_for(asyncio.shield(server.wait()), 10)
+    except TimeoutError:
+        state = Path(f"/proc/{server.pid}/stat").read_text().split()[2] if server.pid else "?"
+        print(f"   server still running 10 s after exit (state {state}): killed")
+        return f"hung (state {state}), killed"
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.stop(), 5)  # type: ignore[no-untyped-call]
+    return f"exited {server.returncode} in {time.monotonic() - started:.2f} s"
+
+
 def _answered(request: Request, future: asyncio.Future[Any]) -> None:
     failed = future.cancelled() or future.exception() is not None  # (also marks it retrieved)
     if request.censored:
@@ -453,6 +470,8 @@ def _answered(request: Request, future: asyncio.Future[Any]) -> None:
 
 
 _LOG_LINE = re.compile(r"completion (\w+) in (\d+) ms \((.*)\)$")
+#: The engine's line per model call: time from the call (after the debounce) to the first piece.
+_CALL_LINE = re.compile(r"model call: first token (\d+) ms, done (\d+) ms")
 
 
 def _server_latencies(log_file: Path) -> dict[str, list[float]]:
@@ -465,6 +484,10 @@ def _server_latencies(log_file: Path) -> dict[str, list[float]]:
             if m:
                 source = m.group(1) if m.group(1) != "none" else f"none:{m.group(3)}"
                 out.setdefault(source, []).append(float(m.group(2)))
+            call = _CALL_LINE.search(line)
+            if call:
+                out.setdefault("model-call:first-token", []).append(float(call.group(1)))
+                out.setdefault("model-call:done", []).append(float(call.group(2)))
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from .modes import (
@@ -135,7 +136,7 @@ def _facts(ctx: CleanupContext) -> _Facts:
     cursor_indent = line_prefix[: len(line_prefix) - len(line_prefix.lstrip(" \t"))]
     previous = previous_code_line(ctx.prefix)
     opener_indent: int | None = None
-    if mode is Mode.BLOCK:
+    if mode in (Mode.BLOCK, Mode.GAP):
         if not at_line_start:
             opener_indent = indent_width(line_prefix)
         elif previous is not None and opens_block(previous, rules):
@@ -195,7 +196,10 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
             return True  # a line break cannot fill a gap inside this line
         body = partial.lstrip() if f.at_line_start or head.startswith(("\n", "\r")) else partial
         return "\n" in body.rstrip(" \t\r")
-    return _block_end(partial.split("\n"), f, streaming=True) is not None
+    lines = partial.split("\n")
+    if f.mode is Mode.GAP and _rejoin(lines, f, streaming=True) is not None:
+        return True
+    return _block_end(lines, f, streaming=True) is not None
 
 
 def _closing_fence_seen(partial: str) -> bool:
@@ -219,7 +223,10 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     text = text.replace("\r\n", "\n")
     if not f.prose_ok:
         text = strip_chat_wrapping(text, f.line_prefix)
-    text = shape_line(text, f) if f.mode is Mode.LINE else shape_block(text, f)
+    if f.mode is Mode.LINE:
+        text = shape_line(text, f)
+    else:
+        text = shape_block(text, f) if f.mode is Mode.BLOCK else shape_gap(text, f)
     if not text.strip():
         return ""
     text = balance_with_suffix(text, f)
@@ -291,6 +298,63 @@ def shape_line(text: str, f: _Facts) -> str:
     return text.split("\n", 1)[0]
 
 
+def shape_gap(text: str, f: _Facts) -> str:
+    """GAP mode: the lines up to where the answer reaches the code after the cursor; one line
+    when it never does (or leaves the block first). A small model that does not come back to
+    that code within its budget is writing something else, and only its first line is likely
+    to belong in the gap (measured on HumanEval infilling, docs/quality.md)."""
+    lines = _drop_leading_blank_lines(text.split("\n"), f)
+    end = _block_end(lines, f, streaming=False)
+    back = _rejoin(lines, f, streaming=False)
+    if back is not None and (end is None or back <= end):
+        return "\n".join(_drop_dangling_openers(lines[:back], f))
+    return lines[0]
+
+
+def _rejoin(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
+    """Index of the answer's first line that is the code after the cursor again: the same
+    line, or (from the second line on) a close variant of it at the same indentation. A short
+    line (``}``, ``break``) only counts when the next line also matches or the answer ends."""
+    if not f.next_lines:
+        return None
+    next_width, next_text = f.next_lines[0]
+    done = len(lines) - 1 if streaming else len(lines)
+    for k in range(done):
+        stripped = lines[k].strip()
+        if not stripped:
+            continue
+        width = indent_width(f.line_prefix + lines[k]) if k == 0 else indent_width(lines[k])
+        if width != next_width:
+            continue
+        if stripped == next_text:
+            if not _is_trivial(stripped, f.rules):
+                return k
+            later = next((line for line in lines[k + 1 : done] if line.strip()), None)
+            if later is None:
+                return None if streaming else k
+            if len(f.next_lines) > 1 and (indent_width(later), later.strip()) == f.next_lines[1]:
+                return k
+        elif k > 0 and _resembles(stripped, next_text):
+            return k
+    return None
+
+
+def _resembles(line: str, target: str) -> bool:
+    """The same statement with small differences (the model's take on the next line)."""
+    if min(len(line), len(target)) < 12:
+        return False
+    return SequenceMatcher(None, line, target, autojunk=False).ratio() >= 0.8
+
+
+def _drop_leading_blank_lines(lines: list[str], f: _Facts) -> list[str]:
+    if f.at_line_start and len(lines) > 1 and not lines[0].strip():
+        while len(lines) > 1 and not lines[0].strip():
+            lines.pop(0)  # leading blank lines would be left behind as extra blank lines
+        if f.line_prefix and lines[0].startswith(f.line_prefix):
+            lines[0] = lines[0][len(f.line_prefix) :]  # that line brought its own indent
+    return lines
+
+
 def shape_block(text: str, f: _Facts) -> str:
     lines = text.split("\n")
     if f.at_line_start and len(lines) > 1 and not lines[0].strip():
@@ -303,7 +367,7 @@ def shape_block(text: str, f: _Facts) -> str:
             lines.pop(1)  # `def f():` + blank lines + body: no blank line after the opener
     end = _block_end(lines, f, streaming=False)
     if end is not None:
-        lines = lines[:end]
+        lines = _drop_dangling_openers(lines[:end], f)
     return "\n".join(lines)
 
 
@@ -331,7 +395,7 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
         if pending is not None and len(f.next_lines) > 1 and (width, stripped) == f.next_lines[1]:
             return pending
         repeat = _repeat_kind(lines, k, width, f)
-        if repeat == "strong":
+        if repeat == "strong" or (k > 0 and _rewraps_suffix(lines, k, f, streaming=streaming)):
             return k if pending is None else pending
         if not body_seen:
             body_seen = True
@@ -348,6 +412,30 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
     if pending is not None and not streaming:
         return pending  # the answer ends on a copy of the next line: it would be doubled
     return None
+
+
+def _rewraps_suffix(lines: list[str], k: int, f: _Facts, *, streaming: bool) -> bool:
+    """Line ``k`` is a continuation clause (``else:``) whose body is the code after the cursor
+    again, indented one level deeper: the model wrapped the rest of the function in a branch."""
+    if not f.next_lines or not f.rules.continuation.match(lines[k].strip()):
+        return False
+    done = len(lines) - 1 if streaming else len(lines)
+    later = next((line for line in lines[k + 1 : done] if line.strip()), None)
+    next_width, next_text = f.next_lines[0]
+    return later is not None and later.strip() == next_text and indent_width(later) != next_width
+
+
+def _drop_dangling_openers(lines: list[str], f: _Facts) -> list[str]:
+    """A block must not end on a line that opens another one (``else:`` with no body), unless
+    the code after the cursor is that body."""
+    while len(lines) > 1:
+        last = next((i for i in range(len(lines) - 1, 0, -1) if lines[i].strip()), None)
+        if last is None or not opens_block(lines[last], f.rules):
+            break
+        if f.next_lines and f.next_lines[0][0] > indent_width(lines[last]):
+            break
+        del lines[last:]
+    return lines
 
 
 def _first_line_verdict(width: int, stripped: str, f: _Facts) -> str:
@@ -543,7 +631,7 @@ def finish_lines(text: str, f: _Facts) -> str:
     """Keep the text after the cursor on its own, correctly indented line."""
     if f.insert_above:
         return text + "\n" + f.line_prefix
-    if f.mode is Mode.BLOCK and f.line_suffix.strip() and "\n" in text.rstrip():
+    if f.mode is not Mode.LINE and f.line_suffix.strip() and "\n" in text.rstrip():
         return text + "\n" + f.cursor_indent
     return text
 

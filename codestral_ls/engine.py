@@ -95,6 +95,8 @@ class Engine:
         self._message = ""
         self._progress: int | None = None
         self.last_latency_ms: float | None = None
+        #: Milliseconds from the start of the last model call to its first piece of text.
+        self.last_first_token_ms: float | None = None
         self.counters = {
             "requests": 0,
             "modelCalls": 0,
@@ -103,6 +105,7 @@ class Engine:
             "prefills": 0,
         }
         self._prefill: asyncio.Future[None] | None = None
+        self._prefill_next: FimRequest | None = None
         self._debounce = AdaptiveDebounce()
 
     # ----------------------------------------------------------------- lifecycle
@@ -142,6 +145,9 @@ class Engine:
             "message": self._message,
             "progress": self._progress,
             "lastLatencyMs": None if self.last_latency_ms is None else round(self.last_latency_ms),
+            "lastFirstTokenMs": (
+                None if self.last_first_token_ms is None else round(self.last_first_token_ms)
+            ),
             **self.counters,
         }
 
@@ -290,19 +296,29 @@ class Engine:
         return fim, healed
 
     def _start_prefill(self, fim: FimRequest) -> None:
-        """Use the debounce wait to evaluate the changed tokens (see ``SupportsPrefill``)."""
+        """Use the debounce wait to evaluate the changed tokens (see ``SupportsPrefill``).
+
+        One prefill runs at a time (the model thread is single); a keystroke that arrives while
+        one runs leaves its prompt as the next to do, replacing any older one, so after a burst
+        the prompt of the last keystroke is the one in the KV cache when the debounce ends.
+        """
         backend = self.backend
-        if not isinstance(backend, SupportsPrefill) or self._model_lock.locked():
+        if not isinstance(backend, SupportsPrefill):
             return
+        self._prefill_next = fim
         if self._prefill is not None and not self._prefill.done():
-            return  # one at a time: the model thread is single; the next one catches up
+            return
 
         async def run() -> None:
-            try:
-                if await backend.prefill(fim):
-                    self.counters["prefills"] += 1
-            except Exception as exc:  # a failed prefill only costs the head start
-                log.debug("prefill failed: %s", exc)
+            while (wanted := self._prefill_next) is not None:
+                self._prefill_next = None
+                if self._model_lock.locked():
+                    return  # a generation owns the model and brings the cache up to date
+                try:
+                    if await backend.prefill(wanted):
+                        self.counters["prefills"] += 1
+                except Exception as exc:  # a failed prefill only costs the head start
+                    log.debug("prefill failed: %s", exc)
 
         self._prefill = asyncio.ensure_future(run())
 
@@ -318,18 +334,33 @@ class Engine:
                 raise asyncio.CancelledError
             self._set_status("working", "", None)
             self.counters["modelCalls"] += 1
-            deadline = time.monotonic() + self.settings.timeout_ms / 1000
+            called = time.monotonic()
+            deadline = called + self.settings.timeout_ms / 1000
+            first: float | None = None
             raw = ""
             complete = False
             pieces = self.backend.stream(fim)
             try:
                 async for piece in pieces:
+                    if first is None:
+                        first = time.monotonic()
+                        self.last_first_token_ms = (first - called) * 1000
                     raw += piece
                     complete = answer_complete(unheal(raw, healed), ctx)
                     if complete or time.monotonic() > deadline:
                         break
             finally:
                 await pieces.aclose()  # type: ignore[attr-defined]
+            # One line per model call, the figures the latency benchmark reads (ms from the call:
+            # the debounce wait is not in them).
+            log.debug(
+                "model call: first token %s ms, done %.0f ms, %d chars, %s%s",
+                "-" if first is None else f"{(first - called) * 1000:.0f}",
+                (time.monotonic() - called) * 1000,
+                len(raw),
+                ctx.mode.name.lower(),
+                ", complete" if complete else "",
+            )
         text = unheal(raw, healed)
         # Only the local backend counts tokens exactly; a remote estimate must not pass a
         # complete answer off as cut short.
@@ -337,7 +368,7 @@ class Engine:
             self.backend.count_tokens(raw) >= fim.max_tokens - 1
         )
         cut_short = time.monotonic() > deadline or hit_max
-        if not complete and cut_short and ctx.mode is Mode.BLOCK:
+        if not complete and cut_short and ctx.mode in (Mode.BLOCK, Mode.GAP):
             # Stopped by max_tokens or the time budget: never insert a half-written last line.
             body = text.rstrip("\n")
             text = body[: body.rfind("\n") + 1] if "\n" in body else text
@@ -410,15 +441,19 @@ def choose_layout(setting: str, text: str, offset: int, mode: Mode) -> str:
     ``prefix_only`` costs a few tokens after a keystroke (only the end of the prompt changed);
     ``psm`` must re-evaluate the whole suffix, because for PSM-trained models every suffix token
     sits after the edited prefix. The suffix is worth that only where it shapes the answer: text
-    to the right of the cursor on its line (fill the gap exactly) and block suggestions (where to
-    stop). Finishing a line at its end is the common keystroke case and is measured at least as
-    good without the suffix (docs/benchmarks.md); clean-up still trims any overlap with it.
+    to the right of the cursor on its line (fill it exactly) and a gap between lines of code
+    (the answer must lead back to the code after it). Finishing a line and writing a new block
+    are measured at least as good without the suffix (docs/quality.md); the clean-up still sees
+    the whole document, so it still trims any overlap with the code after the cursor.
     """
     if setting != "auto":
         return setting
+    if mode is Mode.GAP:
+        return "psm"
     end = text.find("\n", offset)
     rest_of_line = text[offset : len(text) if end < 0 else end]
-    if rest_of_line.strip() or mode is Mode.BLOCK:
+    before = text[text.rfind("\n", 0, offset) + 1 : offset]
+    if rest_of_line.strip() and before.strip():
         return "psm"
     return "prefix_only"
 
@@ -428,7 +463,7 @@ class AdaptiveDebounce:
 
     A burst must collapse into one call, so the wait follows the user's own typing rhythm
     (1.5x the recent gap between keystrokes, gaps over a second being pauses, not typing); a slow
-    backend makes each wasted call dearer, so a tenth of its recent latency is added. The result
+    backend makes each wasted call dearer, so 5 % of its recent latency is added. The result
     stays within 75-300 ms (the range leading tools use), or up to ``debounce_ms`` if set higher.
     """
 
@@ -449,5 +484,5 @@ class AdaptiveDebounce:
 
     def delay(self, base_ms: int) -> float:
         base = base_ms / 1000
-        wanted = max(base, 1.5 * self._gap) + 0.1 * self._latency
+        wanted = max(base, 1.5 * self._gap) + 0.05 * self._latency
         return min(max(wanted, min(base, 0.075)), max(0.3, base))

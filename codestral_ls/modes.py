@@ -16,6 +16,9 @@ from dataclasses import dataclass
 class Mode(enum.Enum):
     LINE = "line"
     BLOCK = "block"
+    #: Whole lines on a line of their own with code of the same body after the cursor: as many
+    #: as it takes to reach that code when the model's answer does reach it, else one.
+    GAP = "gap"
     NONE = "none"  # do not suggest here
 
 
@@ -201,19 +204,24 @@ def choose_mode(prefix: str, suffix: str, language: str) -> Mode:
 
 def _block_if_due(prefix: str, suffix: str, rules: LanguageRules) -> Mode:
     """On a line of its own: a block where a body is still empty (after its opener, or after
-    only a docstring, with no code of the body after the cursor), else one line."""
+    only a docstring, with no code of the body after the cursor); a gap between lines of code
+    otherwise (the clean-up keeps one line unless the answer reaches the code after it)."""
     previous = previous_code_line(prefix)
-    if previous is None:
-        return Mode.LINE
-    if not (opens_block(previous, rules) or _in_empty_body(prefix, previous, rules)):
-        return Mode.LINE
     cursor_line = prefix[prefix.rfind("\n") + 1 :]
     lines = suffix.split("\n", 50)[:50]
     lines[0] = cursor_line + lines[0]
     following = next((line for line in lines if line.strip()), None)
+    # Code below at the cursor's own depth or deeper continues this body: a gap. Code further
+    # out (the next function after the one being written) is not something to lead back to.
+    gap = following is not None and indent_width(following) >= indent_width(cursor_line)
+    after = Mode.GAP if gap else Mode.LINE
+    if previous is None:
+        return after
+    if not (opens_block(previous, rules) or _in_empty_body(prefix, previous, rules)):
+        return after
     opener_indent = indent_width(_opener_line(prefix, previous, rules))
     if following is not None and indent_width(following) > opener_indent:
-        return Mode.LINE  # the body already has code after the cursor: add one line to it
+        return Mode.GAP  # the body already has code after the cursor
     return Mode.BLOCK
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,10 @@ class _Protocol(LanguageServerProtocol):
         super().handle_message(message)
 
 
+#: Seconds the server may take to leave after ``exit`` before it is ended by force.
+EXIT_GRACE_SECONDS = 2.0
+
+
 class CodestralServer(LanguageServer):
     def __init__(self, base_settings: Settings) -> None:
         super().__init__(
@@ -116,6 +122,20 @@ class CodestralServer(LanguageServer):
         self._progress_open = False
         self._progress_supported = False
         self._engine_started: asyncio.Task[None] | None = None
+
+    def shutdown(self) -> None:
+        """End the session without waiting for the stdin reader thread.
+
+        pygls reads stdin on its thread pool and joins that pool here; the reader sits in a
+        blocking ``readline`` until the editor closes our stdin, and an editor that waits for
+        the process to end before closing it (pygls' own client does) would wait forever.
+        The process leaves right after this (cli.py), so nothing is lost by not joining.
+        """
+        pool = self._thread_pool
+        self._thread_pool = None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        super().shutdown()  # type: ignore[no-untyped-call]
 
     # ---------------------------------------------------------------- engine wiring
 
@@ -258,6 +278,17 @@ def create_server(base_settings: Settings) -> CodestralServer:
     async def shutdown(ls: CodestralServer, params: None) -> None:
         if ls.engine is not None:
             await ls.engine.aclose()
+
+    @server.feature(types.EXIT)
+    def exit_(ls: CodestralServer, params: None) -> None:
+        # pygls ends the session by closing stdout and raising SystemExit once that is done; a
+        # client that no longer reads our output (pygls' own client stops reading once it has
+        # sent exit) can leave that close waiting forever. Exit means exit: leave within 2 s.
+        code = 0 if ls.protocol._shutdown else 1
+        log.debug("exit: leaving within %.0f s", EXIT_GRACE_SECONDS)
+        timer = threading.Timer(EXIT_GRACE_SECONDS, os._exit, (code,))
+        timer.daemon = True
+        timer.start()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: CodestralServer, params: types.DidOpenTextDocumentParams) -> None:

@@ -130,12 +130,53 @@ def test_block_stops_where_the_suffix_starts_repeating() -> None:
     )
 
 
-def test_a_line_inserted_above_code_after_a_statement_is_one_whole_line() -> None:
+def test_a_gap_answer_that_reaches_the_code_below_fills_the_gap() -> None:
     doc = "def f(xs):\n    result = []\n█    return result\n"
     raw = "    result.extend(xs)\n    result.sort()\n    return result\n"
     assert accept(doc, raw) == (
+        "def f(xs):\n    result = []\n    result.extend(xs)\n    result.sort()\n    return result\n"
+    )
+
+
+def test_a_gap_answer_that_never_reaches_the_code_below_keeps_one_line() -> None:
+    doc = "def f(xs):\n    result = []\n█    return result\n"
+    raw = "    result.extend(xs)\n    print(result)\n    log(xs)\n"
+    assert accept(doc, raw) == (
         "def f(xs):\n    result = []\n    result.extend(xs)\n    return result\n"
     )
+    # the model's answer leaves the body before it comes back: one line as well
+    raw = "    result.extend(xs)\nprint(1)\n    return result\n"
+    assert clean_at(doc, raw) == "    result.extend(xs)\n"
+
+
+def test_a_gap_answer_stops_at_its_own_take_on_the_next_line() -> None:
+    doc = "def f(words):\n    m = {}\n█    return ' '.join(sorted(w for w in words if w))\n"
+    raw = "    m['a'] = 1\n    return ' '.join(sorted(words))\n\ndef g():\n"
+    assert clean_at(doc, raw) == "    m['a'] = 1\n"
+    # a short or different line is not taken for the next line
+    raw = "    m['a'] = 1\n    m['b'] = 2\n    return ' '.join(sorted(w for w in words if w))\n"
+    assert clean_at(doc, raw) == "    m['a'] = 1\n    m['b'] = 2\n"
+
+
+def test_a_gap_may_end_on_an_opener_whose_body_is_the_code_below() -> None:
+    doc = "def f(n):\n    total = 0\n█            total += 1\n    return total\n"
+    raw = "    for i in range(n):\n        if i % 2:\n            total += 1\n    return total\n"
+    assert clean_at(doc, raw) == "    for i in range(n):\n        if i % 2:\n"
+
+
+def test_a_branch_that_wraps_the_code_below_is_cut() -> None:
+    doc = "def f(xs):\n    if not xs:\n        █\n    return sorted(xs)\n"
+    raw = "return []\n    else:\n        return sorted(xs)\n"
+    assert clean_at(doc, raw) == "return []"
+    # an else branch with its own body stays
+    raw = "return []\n    else:\n        xs = list(xs)\n"
+    assert clean_at(doc, raw) == "return []\n    else:\n        xs = list(xs)"
+
+
+def test_a_block_does_not_end_on_an_opener_without_its_body() -> None:
+    doc = "def f(x):\n    █\n\n\ndef g():\n    pass\n"
+    raw = "y = x + 1\n    if y:\ndef h():\n"
+    assert clean_at(doc, raw) == "y = x + 1"
 
 
 def test_the_same_line_deeper_inside_the_block_is_not_a_repeat() -> None:
@@ -363,9 +404,17 @@ def test_line_mode_completes_at_the_first_newline_after_text() -> None:
     ctx = ctx_at("x = █")
     assert not answer_complete("4", ctx)
     assert answer_complete("42\n", ctx)
-    blank = ctx_at("x = 1\n█\nz = 3")
+    blank = ctx_at("x = 1\n█\n")
     assert not answer_complete("\n\n", blank)
     assert answer_complete("\ny = 2\n", blank)
+
+
+def test_gap_completes_when_the_answer_reaches_the_code_below() -> None:
+    gap = ctx_at("x = 1\n█\nz = compute(3)\n")
+    assert gap.mode is Mode.GAP
+    assert not answer_complete("y = 2\n", gap)
+    assert not answer_complete("y = 2\nz = compute(3)", gap)  # that line may still go on
+    assert answer_complete("y = 2\nz = compute(3)\n", gap)
 
 
 def test_block_is_not_complete_while_lines_stay_inside() -> None:

@@ -48,7 +48,9 @@ async def test_answer_is_cleaned_model_output() -> None:
     # the model saw the text around the cursor, without the indentation the user already typed
     # (a prompt ending in spaces makes BPE models repeat them): it generates that itself
     assert backend.calls[0].request.prefix.endswith("def add(a, b):\n")
-    assert backend.calls[0].request.suffix.startswith("\n\nprint(add(1, 2))")
+    # a new body: the code after it does not shape the answer, so it is left out of the
+    # prompt (only the end of the prompt changes per keystroke); the clean-up still sees it
+    assert backend.calls[0].request.suffix == ""
 
 
 async def test_indentation_the_user_typed_is_not_inserted_twice() -> None:
@@ -210,3 +212,22 @@ async def test_a_complete_remote_block_is_not_mistaken_for_a_cut_one() -> None:
     engine = await make_engine(ScriptedBackend(lambda r: block), max_tokens=16)
     result = await engine.complete(request(text, len(text)))
     assert result.text.rstrip().endswith("some_very_long_name_that_goes_on")
+
+
+async def test_status_reports_time_to_first_token_of_the_last_model_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The first piece comes after one piece delay, the answer after several: the status shows
+    # the former (what the user waits for before anything can appear), and the debug log has
+    # one line per model call that the latency benchmark reads.
+    backend = ScriptedBackend(answer_return, piece_delay=0.05)
+    engine = await make_engine(backend)
+    assert engine.status()["lastFirstTokenMs"] is None
+    with caplog.at_level("DEBUG", logger="codestral_ls.engine"):
+        result = await engine.complete(request())
+    status = engine.status()
+    first = status["lastFirstTokenMs"]
+    assert isinstance(first, int) and 40 <= first < 500
+    assert status["lastLatencyMs"] is not None and result.latency_ms > first + 40
+    calls = [r.getMessage() for r in caplog.records if r.getMessage().startswith("model call:")]
+    assert len(calls) == 1 and f"first token {first}" in calls[0]

@@ -48,22 +48,33 @@ def test_block_after_a_line_that_opens_one(doc: str, language: str) -> None:
     ("doc", "language"),
     [
         ("x = 1\ny = █", "python"),
-        ("def f(x):\n    y = x + 1\n    █\n    return y\n", "python"),
-        ("x = 1\n█\nz = 2\n", "python"),
         ("█", "python"),
         ("print(█)", "python"),
         ('print("hello █")', "python"),
         ("foo(a, █)", "javascript"),
         ("const x = [1, 2, █];", "javascript"),
         ("x = a if █ else b", "python"),
-        ("let x = 1;\n█\nlet z = 2;\n", "rust"),
         ("# a comment:█", "python"),
-        ("echo $(date)\n█\necho done\n", "shellscript"),
         ("const s = f(█)", "typescript"),
+        ("x = 1\n█\n\n", "python"),
     ],
 )
 def test_single_line_elsewhere(doc: str, language: str) -> None:
     assert mode_at(doc, language) is Mode.LINE
+
+
+@pytest.mark.parametrize(
+    ("doc", "language"),
+    [
+        ("def f(x):\n    y = x + 1\n    █\n    return y\n", "python"),
+        ("x = 1\n█\nz = 2\n", "python"),
+        ("let x = 1;\n█\nlet z = 2;\n", "rust"),
+        ("echo $(date)\n█\necho done\n", "shellscript"),
+    ],
+)
+def test_a_line_of_its_own_between_lines_of_code_is_a_gap(doc: str, language: str) -> None:
+    # whole lines up to the code below; the clean-up keeps one unless the answer reaches it
+    assert mode_at(doc, language) is Mode.GAP
 
 
 @pytest.mark.parametrize(
@@ -83,20 +94,21 @@ def test_no_suggestion_inside_a_word_or_the_indentation(doc: str) -> None:
 def test_start_of_a_line_with_code_on_its_right_inserts_lines_above() -> None:
     assert mode_at("def f(x):\n█def g():\n") is Mode.BLOCK
     assert mode_at("function f() {\n█}\n", "javascript") is Mode.BLOCK
-    assert mode_at("def f(x):\n    y = 1\n█    return x\n") is Mode.LINE
+    assert mode_at("def f(x):\n    y = 1\n█    return x\n") is Mode.GAP
 
 
-def test_a_body_that_already_has_code_after_the_cursor_gets_one_line() -> None:
-    assert mode_at("def f(x):\n█    return x\n") is Mode.LINE
-    assert mode_at("def f(x):\n    █return x\n") is Mode.LINE
-    assert mode_at('def f(x):\n    """Doc."""\n    █\n    return x\n') is Mode.LINE
-    assert mode_at("if (a) {\n  █\n  b();\n}\n", "javascript") is Mode.LINE
+def test_a_body_that_already_has_code_after_the_cursor_is_a_gap() -> None:
+    assert mode_at("def f(x):\n█    return x\n") is Mode.GAP
+    assert mode_at("def f(x):\n    █return x\n") is Mode.GAP
+    assert mode_at('def f(x):\n    """Doc."""\n    █\n    return x\n') is Mode.GAP
+    assert mode_at("if (a) {\n  █\n  b();\n}\n", "javascript") is Mode.GAP
     assert mode_at("if (a) {\n  █\n}\nb();\n", "javascript") is Mode.BLOCK
 
 
 def test_unknown_language_uses_sane_defaults() -> None:
     assert mode_at("proc main() {\n  █\n}\n", "nim-like") is Mode.BLOCK
-    assert mode_at("x := 1\n█\ny := 2", "nim-like") is Mode.LINE
+    assert mode_at("x := 1\n█\ny := 2", "nim-like") is Mode.GAP
+    assert mode_at("x := 1\ny := █", "nim-like") is Mode.LINE
 
 
 def test_at_the_end_of_the_file_only_an_empty_body_gets_a_block() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from codestral_ls.backends.base import estimate_tokens
 from codestral_ls.config import Settings
 from codestral_ls.engine import (
@@ -21,7 +23,11 @@ def test_layout_policy() -> None:
     end_of_line = text.index("\n")
     assert choose_layout("auto", text, end_of_line, Mode.LINE) == "prefix_only"
     assert choose_layout("auto", text, text.index("("), Mode.LINE) == "psm"  # text to the right
-    assert choose_layout("auto", text, end_of_line, Mode.BLOCK) == "psm"
+    # a new block (after an opener) does not need the suffix; a gap between lines of code does
+    assert choose_layout("auto", text, end_of_line, Mode.BLOCK) == "prefix_only"
+    assert choose_layout("auto", text, end_of_line + 1, Mode.GAP) == "psm"
+    # at the start of a line, the text on its right is a whole line below the insertion
+    assert choose_layout("auto", text, text.index("return"), Mode.LINE) == "prefix_only"
     assert choose_layout("psm", text, end_of_line, Mode.LINE) == "psm"
     assert choose_layout("prefix_only", text, 1, Mode.BLOCK) == "prefix_only"
 
@@ -81,6 +87,9 @@ def test_debounce_follows_typing_rhythm_and_backend_latency() -> None:
         fast.keystroke(i * 0.03)
     assert fast.delay(120) == 0.12  # never below the setting
     fast.model_latency(2.0)  # a slow backend: each wasted call costs more, wait longer
+    assert abs(fast.delay(120) - 0.22) < 1e-9
+    fast.model_latency(8.0)
+    fast.model_latency(8.0)
     assert abs(fast.delay(120) - 0.3) < 1e-9  # capped at 300 ms
     assert abs(fast.delay(600) - 0.6) < 1e-9  # or at the setting when that is higher
 
@@ -145,3 +154,32 @@ async def test_debounce_wait_is_used_to_prefill_the_prompt() -> None:
     )
     await engine.complete(invoked)  # explicit requests do not wait, so nothing to prefill
     assert engine.counters["prefills"] == 1
+
+
+class SlowPrefillBackend(PrefillingBackend):
+    async def prefill(self, request: object) -> bool:
+        await asyncio.sleep(0.15)  # a few tokens on a CPU: longer than a burst of keys
+        return await super().prefill(request)
+
+
+async def test_after_a_burst_the_last_keystrokes_prompt_is_prefilled() -> None:
+    # Keys come faster than a prefill takes: the one running finishes, then the newest waiting
+    # prompt goes next (older ones are skipped), so the prompt the generation needs is ready.
+    backend = SlowPrefillBackend(lambda r: "return a + b\n")
+    backend.prefilled = []
+    engine = Engine(Settings(debounce_ms=250), backend)
+    await engine.start()
+    tasks = []
+    for typed in range(6):
+        text = SRC[:CURSOR] + "x" * typed + SRC[CURSOR:]
+        req = CompletionRequest(
+            "file:///a.py", text, CURSOR + typed, "python", TriggerKind.AUTOMATIC, "/a.py"
+        )
+        tasks.append(asyncio.ensure_future(engine.complete(req)))
+        await asyncio.sleep(0.02)
+    results = await asyncio.gather(*tasks)
+    assert [r.source for r in results[:-1]] == ["none"] * 5  # superseded
+    assert len(backend.calls) == 1
+    assert backend.prefilled[-1] == backend.calls[0].request.prefix
+    assert backend.prefilled[-1].endswith("x" * 5)
+    assert len(backend.prefilled) < 6  # not one per keystroke

@@ -220,7 +220,7 @@ class LocalBackend:
 
         def run() -> bool:
             tokens = llama.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True)
-            return _evaluate(llama, tokens, limit=_PREFILL_MAX)
+            return _evaluate(llama, tokens, limit=_PREFILL_MAX) is not None
 
         return await asyncio.wrap_future(self._thread.submit(run))
 
@@ -242,9 +242,16 @@ class LocalBackend:
                 # Evaluate the prompt ourselves, in batches, so that a superseded request stops
                 # within one batch instead of holding the model for the whole evaluation;
                 # create_completion then finds the exact prompt cached and samples at once.
-                _evaluate(llama, tokens, cancel=cancel)
+                started = time.monotonic()
+                evaluated = _evaluate(llama, tokens, cancel=cancel)
                 if cancel.is_set():
                     return
+                log.debug(
+                    "prompt: %d tokens, %d evaluated in %.0f ms",
+                    len(tokens),
+                    evaluated or 0,
+                    (time.monotonic() - started) * 1000,
+                )
                 for chunk in llama.create_completion(
                     tokens,
                     max_tokens=request.max_tokens,
@@ -315,15 +322,16 @@ def _evaluate(
     *,
     limit: int | None = None,
     cancel: threading.Event | None = None,
-) -> bool:
+) -> int | None:
     """Bring the KV cache to exactly ``tokens``, evaluating only what is not cached yet.
 
-    Returns False (doing nothing) when more than ``limit`` tokens would be needed or the prompt
-    does not fit the context. Stops between batches when ``cancel`` is set; what was evaluated
-    stays valid for the next prompt with the same beginning.
+    Returns how many tokens were evaluated, or None (doing nothing) when the cache already holds
+    exactly ``tokens``, more than ``limit`` tokens would be needed or the prompt does not fit
+    the context. Stops between batches when ``cancel`` is set; what was evaluated stays valid for
+    the next prompt with the same beginning.
     """
     if len(tokens) >= llama.n_ctx():
-        return False
+        return None
     cached = list(llama._input_ids)  # the tokens whose KV cells are valid
     common = 0
     for a, b in zip(cached, tokens, strict=False):
@@ -331,16 +339,16 @@ def _evaluate(
             break
         common += 1
     if common == len(tokens) == len(cached):
-        return False
+        return None
     if limit is not None and len(tokens) - common > limit:
-        return False
+        return None
     # At least the last token is evaluated again, so the logits are live for sampling.
-    llama.n_tokens = min(common, len(tokens) - 1)
+    llama.n_tokens = start = min(common, len(tokens) - 1)
     while llama.n_tokens < len(tokens):
         if cancel is not None and cancel.is_set():
             break
         llama.eval(tokens[llama.n_tokens : llama.n_tokens + _EVAL_BATCH])
-    return True
+    return int(llama.n_tokens) - start
 
 
 def _single_tokens(llama: Any) -> set[str]:

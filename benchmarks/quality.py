@@ -378,6 +378,30 @@ def self_check(problems: list[Problem], timeout: float) -> int:
     return 1 if bad else 0
 
 
+def merge(parts: Sequence[Path], out: Path | None) -> int:
+    """One report from the shards of a run (same settings, disjoint problems)."""
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in parts]
+    results = [r for rep in reports for r in rep["results"]]
+    ids = [r["task_id"] for r in results]
+    if len(set(ids)) != len(ids):
+        raise SystemExit("the shards overlap: the same problem appears twice")
+    merged = dict(reports[0])
+    merged.update(
+        {
+            "problems": sum(rep["problems"] for rep in reports),
+            "completed": len(results),
+            "command": [rep["command"] for rep in reports],
+            "wall_seconds": max(rep["wall_seconds"] for rep in reports),
+            "summary": summarise(results),
+            "results": results,
+        }
+    )
+    if out is not None:
+        out.write_text(json.dumps(merged, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(merged["summary"], indent=1))
+    return 0
+
+
 def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
@@ -395,6 +419,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data directory")
     parser.add_argument("--limit", type=int, default=None, help="seeded sample size")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--shard",
+        default="",
+        help="K/N: every N-th problem of the sample from the K-th (0-based), for parallel runs",
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="combine the results files of several shards into --out and print the summary",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
     parser.add_argument("--rows", default=",".join(ROWS), help="comma list of rows to run")
     parser.add_argument(
@@ -410,10 +446,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    if args.merge:
+        return merge(args.merge, args.out)
     path = args.file or args.data / SETS[args.set]
     if not path.exists():
         raise SystemExit(f"benchmark file not found: {path} (use --data or --file)")
     problems = sample(load_problems(path), args.limit, args.seed)
+    shard = ""
+    if args.shard:
+        k, _, n = args.shard.partition("/")
+        if not (k.isdigit() and n.isdigit() and int(k) < int(n)):
+            raise SystemExit(f"--shard needs K/N with 0 <= K < N, not {args.shard!r}")
+        problems = problems[int(k) :: int(n)]
+        shard = f"-shard{k}of{n}"
     if args.self_check:
         return self_check(problems, args.timeout)
 
@@ -422,7 +467,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"unknown rows: {', '.join(sorted(unknown))}")
     started = time.monotonic()
-    name = f"{args.set if not args.file else path.stem}-{len(problems)}-seed{args.seed}"
+    size = args.limit if args.limit is not None else "all"
+    name = f"{args.set if not args.file else path.stem}-{size}-seed{args.seed}{shard}"
     out = args.out or REPO / "benchmarks" / "results" / f"{name}{args.tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     command = " ".join(["benchmarks/quality.py", *(argv if argv is not None else sys.argv[1:])])

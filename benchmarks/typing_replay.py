@@ -313,15 +313,18 @@ async def run_server_config(
             print(f"   {task.name}: cold {replays[-1].cold_ms} ms, {replays[-1].counters}")
         elapsed = time.monotonic() - started
         peak = vm_hwm_mb(server.pid)
+        idle = await _idle_cpu_percent(server.pid, args.idle_seconds)
         exit_note = await _end_session(client, server)
     finally:
-        if server.returncode is None:
+        if _process_state(server.pid) not in (None, "Z"):
             server.kill()
-            await server.wait()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait(), 5)
     server_ms = _server_latencies(log_file)
     row = summarise(name, options, replays, peak)
     row["replay_seconds"] = round(elapsed, 1)
     row["exit"] = exit_note
+    row["idle_cpu_percent"] = idle
     row["server_ms_by_source"] = {k: percentiles(v) for k, v in sorted(server_ms.items())}
     row["per_task"] = [summarise(name, options, [rp], None) for rp in replays]
     if name == "full" and len(replays) > args.ablation_tasks:
@@ -439,21 +442,49 @@ async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace)
     return replay
 
 
+async def _idle_cpu_percent(pid: int, seconds: float) -> float | None:
+    """CPU use of the server while nobody types (the last answers are in by now)."""
+    if seconds <= 0:
+        return None
+
+    def ticks() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    await asyncio.sleep(1.0)  # let a last status notification go out
+    before, t0 = ticks(), time.monotonic()
+    await asyncio.sleep(seconds)
+    used = (ticks() - before) / os.sysconf("SC_CLK_TCK")
+    return round(100 * used / (time.monotonic() - t0), 2)
+
+
 async def _end_session(client: Any, server: Any) -> str:
     """shutdown + exit, then how the process ended (a hang is recorded, not fatal: the row's
     figures are already measured)."""
+    await asyncio.wait_for(client.shutdown_async(None), 30)
+    client.exit(None)
     started = time.monotonic()
-    try:
-        await asyncio.wait_for(client.shutdown_async(None), 30)
-        client.exit(None)
-        await asyncio.wait_for(asyncio.shield(server.wait()), 10)
-    except TimeoutError:
-        state = Path(f"/proc/{server.pid}/stat").read_text().split()[2] if server.pid else "?"
+    # Watch the process itself: asyncio's child watcher has been seen to miss the exit of a
+    # process that was already gone, which would stall the benchmark, not the server.
+    while time.monotonic() - started < 10:
+        state = _process_state(server.pid)
+        if state in (None, "Z"):
+            break
+        await asyncio.sleep(0.02)
+    else:
         print(f"   server still running 10 s after exit (state {state}): killed")
         return f"hung (state {state}), killed"
+    took = time.monotonic() - started
     with contextlib.suppress(Exception):
         await asyncio.wait_for(client.stop(), 5)  # type: ignore[no-untyped-call]
-    return f"exited {server.returncode} in {time.monotonic() - started:.2f} s"
+    return f"gone {took:.2f} s after exit"
+
+
+def _process_state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def _answered(request: Request, future: asyncio.Future[Any]) -> None:
@@ -736,6 +767,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--configs", default=",".join([*CONFIGS, *IN_PROCESS]))
     parser.add_argument("--pace", type=float, default=0.1, help="seconds between keystrokes")
     parser.add_argument("--pause", type=float, default=2.0, help="seconds paused after a line")
+    parser.add_argument(
+        "--idle-seconds", type=float, default=5.0, help="server CPU measured idle after a row"
+    )
     parser.add_argument("--keys", type=int, default=0, help="keystrokes per function (0: all)")
     parser.add_argument("--naive-keys", type=int, default=16)
     parser.add_argument(

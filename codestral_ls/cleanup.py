@@ -356,13 +356,8 @@ def _drop_leading_blank_lines(lines: list[str], f: _Facts) -> list[str]:
 
 
 def shape_block(text: str, f: _Facts) -> str:
-    lines = text.split("\n")
-    if f.at_line_start and len(lines) > 1 and not lines[0].strip():
-        while len(lines) > 1 and not lines[0].strip():
-            lines.pop(0)  # leading blank lines would be left behind as extra blank lines
-        if f.line_prefix and lines[0].startswith(f.line_prefix):
-            lines[0] = lines[0][len(f.line_prefix) :]  # that line brought its own indent
-    elif not f.at_line_start and len(lines) > 2 and not lines[0].strip():
+    lines = _drop_leading_blank_lines(text.split("\n"), f)
+    if not f.at_line_start and len(lines) > 2 and not lines[0].strip():
         while len(lines) > 2 and not lines[1].strip():
             lines.pop(1)  # `def f():` + blank lines + body: no blank line after the opener
     end = _block_end(lines, f, streaming=False)

@@ -425,6 +425,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="K/N: every N-th problem of the sample from the K-th (0-based), for parallel runs",
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the problems already finished in the results file and run the rest",
+    )
+    parser.add_argument(
         "--merge",
         nargs="+",
         type=Path,
@@ -472,12 +477,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or REPO / "benchmarks" / "results" / f"{name}{args.tag}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     command = " ".join(["benchmarks/quality.py", *(argv if argv is not None else sys.argv[1:])])
+    earlier: list[dict[str, Any]] = []
+    if args.resume and out.exists():
+        previous = json.loads(out.read_text(encoding="utf-8"))["results"]
+        earlier = [r for r in previous if all(row in r for row in rows)]
+        done = {r["task_id"] for r in earlier}
+        problems = [p for p in problems if p.task_id not in done]
+        print(f"resuming: {len(done)} finished problems kept", file=sys.stderr)
 
-    def write(results: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+    def write(new: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+        results = earlier + new
         summary = summarise(results)
         report = {
             "benchmark": path.name,
-            "problems": len(problems),
+            "problems": len(problems) + len(earlier),
             "completed": len(results),
             "limit": args.limit,
             "seed": args.seed,

@@ -448,7 +448,7 @@ async def _idle_cpu_percent(pid: int, seconds: float) -> float | None:
         return None
 
     def ticks() -> int:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _proc_stat(pid)
         return int(fields[11]) + int(fields[12])  # utime + stime
 
     await asyncio.sleep(1.0)  # let a last status notification go out
@@ -480,9 +480,14 @@ async def _end_session(client: Any, server: Any) -> str:
     return f"gone {took:.2f} s after exit"
 
 
+def _proc_stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _process_state(pid: int) -> str | None:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return _proc_stat(pid)[0]
     except (OSError, IndexError):
         return None
 

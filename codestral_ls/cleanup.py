@@ -225,8 +225,10 @@ def clean(raw: str, ctx: CleanupContext) -> str:
         text = strip_chat_wrapping(text, f.line_prefix)
     if f.mode is Mode.LINE:
         text = shape_line(text, f)
+    elif f.mode is Mode.BLOCK:
+        text = shape_block(text, f)
     else:
-        text = shape_block(text, f) if f.mode is Mode.BLOCK else shape_gap(text, f)
+        text = shape_gap(text, f)
     if not text.strip():
         return ""
     text = balance_with_suffix(text, f)
@@ -318,18 +320,15 @@ def _rejoin(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
     if not f.next_lines:
         return None
     next_width, next_text = f.next_lines[0]
-    done = len(lines) - 1 if streaming else len(lines)
+    done = _finished(lines, streaming)
     for k in range(done):
         stripped = lines[k].strip()
-        if not stripped:
-            continue
-        width = indent_width(f.line_prefix + lines[k]) if k == 0 else indent_width(lines[k])
-        if width != next_width:
+        if not stripped or _width(lines, k, f) != next_width:
             continue
         if stripped == next_text:
             if not _is_trivial(stripped, f.rules):
                 return k
-            later = next((line for line in lines[k + 1 : done] if line.strip()), None)
+            later = _next_code_line(lines, k + 1, done)
             if later is None:
                 return None if streaming else k
             if len(f.next_lines) > 1 and (indent_width(later), later.strip()) == f.next_lines[1]:
@@ -337,6 +336,21 @@ def _rejoin(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
         elif k > 0 and _resembles(stripped, next_text):
             return k
     return None
+
+
+def _finished(lines: list[str], streaming: bool) -> int:
+    """How many of the answer's lines are final: while streaming, the last is still written."""
+    return len(lines) - 1 if streaming else len(lines)
+
+
+def _width(lines: list[str], k: int, f: _Facts) -> int:
+    """Indentation of the answer's line ``k`` as it will stand in the document (the first line
+    continues the cursor's line)."""
+    return indent_width(f.line_prefix + lines[k]) if k == 0 else indent_width(lines[k])
+
+
+def _next_code_line(lines: list[str], start: int, end: int) -> str | None:
+    return next((line for line in lines[start:end] if line.strip()), None)
 
 
 def _resembles(line: str, target: str) -> bool:
@@ -381,7 +395,7 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
         stripped = line.strip()
         if not stripped:
             continue
-        width = indent_width(f.line_prefix + line) if k == 0 else indent_width(line)
+        width = _width(lines, k, f)
         if streaming and k == last:
             # Still being written: only its indentation is final.
             if body_seen and floor is not None and width < floor:
@@ -414,8 +428,7 @@ def _rewraps_suffix(lines: list[str], k: int, f: _Facts, *, streaming: bool) -> 
     again, indented one level deeper: the model wrapped the rest of the function in a branch."""
     if not f.next_lines or not f.rules.continuation.match(lines[k].strip()):
         return False
-    done = len(lines) - 1 if streaming else len(lines)
-    later = next((line for line in lines[k + 1 : done] if line.strip()), None)
+    later = _next_code_line(lines, k + 1, _finished(lines, streaming))
     next_width, next_text = f.next_lines[0]
     return later is not None and later.strip() == next_text and indent_width(later) != next_width
 
@@ -507,7 +520,7 @@ def _repeat_kind(lines: list[str], k: int, width: int, f: _Facts) -> str:
     if width == next_width:
         return "weak" if _is_trivial(stripped, f.rules) else "strong"
     # Differently indented: only a two-line match counts.
-    later = next((line for line in lines[k + 1 : -1] if line.strip()), None)
+    later = _next_code_line(lines, k + 1, len(lines) - 1)
     if later is None or len(f.next_lines) < 2:
         return "none"
     return "strong" if (indent_width(later), later.strip()) == f.next_lines[1] else "none"

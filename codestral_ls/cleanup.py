@@ -301,16 +301,43 @@ def shape_line(text: str, f: _Facts) -> str:
 
 
 def shape_gap(text: str, f: _Facts) -> str:
-    """GAP mode: the lines up to where the answer reaches the code after the cursor; one line
-    when it never does (or leaves the block first). A small model that does not come back to
-    that code within its budget is writing something else, and only its first line is likely
-    to belong in the gap (measured on HumanEval infilling, docs/quality.md)."""
+    """GAP mode: the lines up to where the answer reaches the code after the cursor; one
+    statement when it never does (or leaves the block first). A small model that does not come
+    back to that code within its budget is writing something else, and only its first
+    statement is likely to belong in the gap (measured on HumanEval infilling,
+    docs/quality.md)."""
     lines = _drop_leading_blank_lines(text.split("\n"), f)
     end = _block_end(lines, f, streaming=False)
     back = _rejoin(lines, f, streaming=False)
     if back is not None and (end is None or back <= end):
         return "\n".join(_drop_dangling_openers(lines[:back], f))
-    return lines[0]
+    return _first_statement(lines, f)
+
+
+def _first_statement(lines: list[str], f: _Facts) -> str:
+    """The answer's first line, with the body the model wrote for it when that line opens a
+    block and the code below is not its body: ``if x:`` alone would not parse. Nothing when
+    that body is missing, unfinished or the code below again (the model wrapped it)."""
+    first = lines[0]
+    width = _width(lines, 0, f)
+    if not opens_block(first, f.rules) or (f.next_lines and f.next_lines[0][0] > width):
+        return first
+    end = next(
+        (k for k in range(1, len(lines)) if lines[k].strip() and indent_width(lines[k]) <= width),
+        len(lines),
+    )
+    if not f.rules.indent_blocks:
+        if end == len(lines) or not f.rules.closer.match(lines[end].strip()):
+            return ""  # the closing bracket never came
+        end += 1
+    body = [line.strip() for line in lines[1:end] if line.strip() and indent_width(line) > width]
+    wrapped = bool(f.next_lines) and f.next_lines[0][1] in body
+    if not body or wrapped:
+        return ""
+    kept = _drop_dangling_openers(lines[:end], f)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "" if len(kept) < 2 else "\n".join(kept)
 
 
 def _rejoin(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:

@@ -149,6 +149,38 @@ def test_a_gap_answer_that_never_reaches_the_code_below_keeps_one_line() -> None
     assert clean_at(doc, raw) == "    result.extend(xs)\n"
 
 
+def test_a_gap_answer_that_never_comes_back_keeps_a_whole_first_statement() -> None:
+    doc = "def f(xs):\n    result = []\n█    return result\n"
+    raw = "    if not xs:\n        return []\n    xs.sort()\n    print(xs)\n"
+    assert accept(doc, raw) == (
+        "def f(xs):\n    result = []\n    if not xs:\n        return []\n    return result\n"
+    )
+    # nested: the statement ends where the model's text leaves it
+    raw = "    for x in xs:\n        if x:\n            result.append(x)\n    log(xs)\n"
+    assert clean_at(doc, raw) == "    for x in xs:\n        if x:\n            result.append(x)\n"
+    # a brace language keeps the statement with its closing bracket
+    doc = "function f(xs) {\n  const r = [];\n█  return r;\n}\n"
+    raw = "  if (!xs) {\n    return [];\n  }\n  console.log(xs);\n"
+    assert clean_at(doc, raw, "javascript") == "  if (!xs) {\n    return [];\n  }\n"
+
+
+def test_a_gap_opener_without_a_usable_body_is_not_suggested() -> None:
+    doc = "def f(xs):\n    result = []\n█    return result\n"
+    assert clean_at(doc, "    if not xs:\n    xs = []\n    log(xs)\n") == ""  # no body
+    # the body is the code below again, wrapped in a branch
+    assert clean_at(doc, "    if xs:\n        return result\n    return None\n") == ""
+    # the body ends on an opener of its own: nothing left but the first line
+    assert clean_at(doc, "    for x in xs:\n        if x:\n    log(xs)\n") == ""
+    doc = "function f(xs) {\n  const r = [];\n█  return r;\n}\n"
+    assert clean_at(doc, "  if (!xs) {\n    return [];\n", "javascript") == ""  # never closed
+
+
+def test_a_gap_opener_whose_body_is_the_code_below_stays_one_line() -> None:
+    doc = "def f(n):\n    total = 0\n█        total += 1\n    return total\n"
+    raw = "    for i in range(n):\n        print(i)\n    log(n)\n"
+    assert clean_at(doc, raw) == "    for i in range(n):\n"
+
+
 def test_a_gap_answer_stops_at_its_own_take_on_the_next_line() -> None:
     doc = "def f(words):\n    m = {}\n█    return ' '.join(sorted(w for w in words if w))\n"
     raw = "    m['a'] = 1\n    return ' '.join(sorted(words))\n\ndef g():\n"

@@ -11,7 +11,8 @@ sorts and inserts items its own way. The item is built so that none of them drop
   lines with their final indentation (Eglot and Helix insert plain text as-is; VS Code would
   re-indent without it);
 - the label is one short line ending in the ``…`` marker, the whole suggestion is in the
-  documentation as a fenced code block in the file's language;
+  documentation as a fenced code block in the file's language (plain text for a client that does
+  not declare markdown documentation);
 - ``sortText``/``preselect`` put it first without removing the editor's other completions, and the
   list is ``isIncomplete`` so the client asks again on the next keystroke (the suggestion changes
   as the user types, and an empty answer while the model loads must not stick).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from lsprotocol import types as lsp
 
@@ -63,6 +65,31 @@ _FENCE_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class CompletionFormat:
+    """What the client's completion capabilities let the item use."""
+
+    markdown: bool = False
+    adjust_indentation: bool = False
+
+
+def completion_format(caps: lsp.ClientCapabilities) -> CompletionFormat:
+    completion = caps.text_document.completion if caps.text_document else None
+    item = completion.completion_item if completion else None
+    if completion is None or item is None:
+        return CompletionFormat()
+    modes = item.insert_text_mode_support.value_set if item.insert_text_mode_support else []
+    if modes:
+        adjust = lsp.InsertTextMode.AsIs not in modes  # asIs cannot be asked for
+    else:
+        # The item's insertTextMode is ignored: the client's default applies.
+        adjust = completion.insert_text_mode == lsp.InsertTextMode.AdjustIndentation
+    return CompletionFormat(
+        markdown=lsp.MarkupKind.Markdown in (item.documentation_format or []),
+        adjust_indentation=adjust,
+    )
+
+
 def word_start(line_text: str, cursor_char: int, language: str) -> int:
     """Index where the word that ends at the cursor starts (== cursor_char when there is none)."""
     extra = _EXTRA_WORD_CHARS.get(language, "")
@@ -84,12 +111,14 @@ def completion_list(
     language: str,
     encoding_units: Callable[[str], int],
     adjust_indentation: bool = False,
+    markdown: bool = True,
 ) -> lsp.CompletionList:
     """The completion answer for `suggestion` inserted at the cursor; no item when it is empty.
 
     `adjust_indentation` is for a client that re-indents continuation lines itself (it supports
     only ``insertTextMode`` adjustIndentation): the cursor line's indentation is then removed from
-    them, so the client adding it back gives the same text.
+    them, so the client adding it back gives the same text. `markdown`: the client renders
+    markdown documentation; otherwise the preview is plain text (no fences shown literally).
     """
     if not suggestion.strip():
         return lsp.CompletionList(is_incomplete=True, items=[])
@@ -110,10 +139,7 @@ def completion_list(
         label_details=lsp.CompletionItemLabelDetails(description="codestral"),
         kind=lsp.CompletionItemKind.Text,
         detail=DETAIL,
-        documentation=lsp.MarkupContent(
-            kind=lsp.MarkupKind.Markdown,
-            value=_fenced(line_text[:cursor_char] + suggestion, language),
-        ),
+        documentation=_preview(line_text[:cursor_char] + suggestion, language, markdown),
         preselect=True,
         sort_text=SORT_TEXT,
         filter_text=first_line if first_line.strip() else label[: -len(MARKER)],
@@ -140,9 +166,20 @@ def _label(word: str, inserted: str) -> str:
     return head + MARKER
 
 
+def _preview(code: str, language: str, markdown: bool) -> lsp.MarkupContent | str:
+    """Markdown only for a client that declares it; a plain string is valid for every client."""
+    if markdown:
+        return lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=_fenced(code, language))
+    return _dedented(code)
+
+
+def _dedented(code: str) -> str:
+    return textwrap.dedent(code.replace("\r\n", "\n")).strip("\n")
+
+
 def _fenced(code: str, language: str) -> str:
     """A markdown code block that no backtick run inside `code` can close early."""
-    body = textwrap.dedent(code.replace("\r\n", "\n")).strip("\n")
+    body = _dedented(code)
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
     name = _FENCE_NAMES.get(language, language)

@@ -23,7 +23,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from . import __version__
 from .backends import create_backend
 from .backends.base import BackendError
-from .completion_item import completion_list
+from .completion_item import CompletionFormat, completion_format, completion_list
 from .config import ConfigError, Settings, lsp_options
 from .documents import DocumentStore, PositionError, units
 from .engine import CompletionRequest, CompletionResult, Engine, TriggerKind, needs_new_backend
@@ -118,6 +118,7 @@ class CodestralServer(LanguageServer):
         self.documents = DocumentStore()
         self.engine: Engine | None = None
         self.client_has_inline = False
+        self.completion_format = CompletionFormat()
         self._shown_errors: set[str] = set()
         self._progress_open = False
         self._progress_supported = False
@@ -247,6 +248,7 @@ def create_server(base_settings: Settings) -> CodestralServer:
         ls.documents = DocumentStore(str(ls.workspace.position_encoding or "utf-16"))
         caps = params.capabilities
         ls.client_has_inline = bool(caps.text_document and caps.text_document.inline_completion)
+        ls.completion_format = completion_format(caps)
         ls._progress_supported = bool(caps.window and caps.window.work_done_progress)
         settings = ls.base_settings
         if isinstance(params.initialization_options, dict):
@@ -385,6 +387,8 @@ def create_server(base_settings: Settings) -> CodestralServer:
             line=line,
             language=doc.language_id,
             encoding_units=lambda s: units(s, encoding),
+            adjust_indentation=ls.completion_format.adjust_indentation,
+            markdown=ls.completion_format.markdown,
         )
 
     @server.feature(STATUS_REQUEST)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types as lsp
 
-from codestral_ls.completion_item import MARKER, completion_list, word_start
+from codestral_ls.completion_item import (
+    MARKER,
+    CompletionFormat,
+    completion_format,
+    completion_list,
+    word_start,
+)
 
 
 def utf16(text: str) -> int:
@@ -309,3 +315,53 @@ def test_item_serialises_to_the_lsp_wire_shape() -> None:
     assert item["insertTextMode"] == 1
     assert item["filterText"] == "print('hi')"
     assert item["label"] == "print('hi')" + MARKER
+
+
+def _caps(
+    item: lsp.ClientCompletionItemOptions, default_mode: int | None = None
+) -> CompletionFormat:
+    completion = lsp.CompletionClientCapabilities(
+        completion_item=item,
+        insert_text_mode=lsp.InsertTextMode(default_mode) if default_mode else None,
+    )
+    return completion_format(
+        lsp.ClientCapabilities(
+            text_document=lsp.TextDocumentClientCapabilities(completion=completion)
+        )
+    )
+
+
+def test_documentation_is_markdown_only_for_clients_that_render_it() -> None:
+    markdown = [lsp.MarkupKind.Markdown, lsp.MarkupKind.PlainText]
+    assert _caps(lsp.ClientCompletionItemOptions(documentation_format=markdown)).markdown
+    assert not _caps(lsp.ClientCompletionItemOptions()).markdown
+    assert not completion_format(lsp.ClientCapabilities()).markdown
+    line = "    total = "
+    item = only_item(
+        completion_list(
+            "sum(xs)\n    return total",
+            line_text=line,
+            cursor_char=len(line),
+            line=0,
+            language="python",
+            encoding_units=len,
+            markdown=False,
+        )
+    )
+    assert item.documentation == "total = sum(xs)\nreturn total"  # a plain string: always valid
+
+
+def test_indentation_is_left_to_clients_that_always_adjust_it() -> None:
+    both = lsp.ClientCompletionItemInsertTextModeOptions(
+        value_set=[lsp.InsertTextMode.AsIs, lsp.InsertTextMode.AdjustIndentation]
+    )
+    only_adjust = lsp.ClientCompletionItemInsertTextModeOptions(
+        value_set=[lsp.InsertTextMode.AdjustIndentation]
+    )
+    options = lsp.ClientCompletionItemOptions
+    assert not _caps(options(insert_text_mode_support=both)).adjust_indentation
+    assert _caps(options(insert_text_mode_support=only_adjust)).adjust_indentation
+    # no support for the item's mode: the client's default decides
+    assert _caps(options(), lsp.InsertTextMode.AdjustIndentation).adjust_indentation
+    assert not _caps(options(), lsp.InsertTextMode.AsIs).adjust_indentation
+    assert not _caps(options()).adjust_indentation

@@ -143,6 +143,9 @@ async def test_completion_item_for_clients_without_inline(tmp_path: Path) -> Non
         assert isinstance(edit, types.TextEdit)
         assert "return" in edit.new_text
         assert edit.range.end == types.Position(line=HOLE_LINE, character=4)
+        # this client declares no markdown documentation: the preview is plain code
+        doc = result.items[0].documentation
+        assert isinstance(doc, str) and "```" not in doc and "return" in doc
 
 
 async def test_inline_clients_do_not_get_the_item_twice(tmp_path: Path) -> None:

@@ -436,6 +436,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="JSON",
         help="combine the results files of several shards into --out and print the summary",
     )
+    parser.add_argument(
+        "--redo",
+        type=Path,
+        metavar="IDS",
+        help="file of task ids (one per line) whose --rows run again in the --resume'd results"
+        " (after a change that can only alter those answers)",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per test run")
     parser.add_argument("--rows", default=",".join(ROWS), help="comma list of rows to run")
     parser.add_argument(
@@ -478,23 +485,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     command = " ".join(["benchmarks/quality.py", *(argv if argv is not None else sys.argv[1:])])
     earlier: list[dict[str, Any]] = []
+    history: list[Any] = []  # the commands of the runs a resumed file holds results of
+    if args.redo and not args.resume:
+        raise SystemExit("--redo works on the results of an earlier run: add --resume")
     if args.resume and out.exists():
-        previous = json.loads(out.read_text(encoding="utf-8"))["results"]
-        earlier = [r for r in previous if all(row in r for row in rows)]
-        done = {r["task_id"] for r in earlier}
+        previous = json.loads(out.read_text(encoding="utf-8"))
+        earlier = previous["results"]
+        history = previous.get("commands") or [previous["command"]]
+        redo = set(args.redo.read_text(encoding="utf-8").split()) if args.redo else set()
+        done = {
+            r["task_id"]
+            for r in earlier
+            if all(row in r for row in rows) and r["task_id"] not in redo
+        }
         problems = [p for p in problems if p.task_id not in done]
         print(f"resuming: {len(done)} finished problems kept", file=sys.stderr)
 
     def write(new: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
-        results = earlier + new
+        # A problem run again keeps its place and the rows that were not run again.
+        fresh = {r["task_id"]: r for r in new}
+        results = [r | fresh.pop(r["task_id"], {}) for r in earlier] + list(fresh.values())
         summary = summarise(results)
         report = {
             "benchmark": path.name,
-            "problems": len(problems) + len(earlier),
+            "problems": len({r["task_id"] for r in earlier} | {p.task_id for p in problems}),
             "completed": len(results),
             "limit": args.limit,
             "seed": args.seed,
             "command": command,
+            **({"commands": [*history, command]} if history else {}),
             "wall_seconds": round(time.monotonic() - started, 1),
             **meta,
             "summary": summary,

@@ -123,7 +123,9 @@ def test_eglot_offers_and_inserts_the_embedded_models_suggestion(
     if first_line != "mult":
         assert first_line.startswith(label[:-1].rstrip()), label
         assert result["filter_text"] == first_line
-    assert result["documentation"].startswith(f"```python\nresult = {first_line}")
+    # The preview is in the format this Eglot declared: fenced markdown, or plain code.
+    fence = "```python\n" if result["markdown"] else ""
+    assert result["documentation"].startswith(f"{fence}result = {first_line}"), result
     # What completion-at-point left in the buffer is the item's edit, not its label.
     assert result["after"] == result["expected"], result
     assert result["after"] == MULTIPLY.replace("result = mult\n", f"result = {new_text}\n")

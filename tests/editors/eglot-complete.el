@@ -106,8 +106,11 @@ Columns are counted in the position encoding Eglot negotiated for the buffer und
       (codestral-test--note 'label (plist-get item :label))
       (codestral-test--note 'filter_text (plist-get item :filterText))
       (codestral-test--note 'new_text (plist-get (plist-get item :textEdit) :newText))
-      (codestral-test--note 'documentation
-                            (plist-get (plist-get item :documentation) :value))
+      (let ((doc (plist-get item :documentation)))
+        (codestral-test--note 'documentation (if (stringp doc) doc (plist-get doc :value))))
+      ;; Eglot declares markdown documentation only where it can render it (markdown-mode).
+      (codestral-test--note 'markdown
+                            (if (seq-contains-p (eglot--accepted-formats) "markdown") t :json-false))
       ;; What the user does: M-x completion-at-point (C-M-i). The codestral item is the only
       ;; candidate, so Emacs inserts it and Eglot's exit function applies its textEdit.
       (call-interactively #'completion-at-point)

@@ -320,7 +320,7 @@ def _first_statement(lines: list[str], f: _Facts) -> str:
     that body is missing, unfinished or the code below again (the model wrapped it)."""
     first = lines[0]
     width = _width(lines, 0, f)
-    if not opens_block(first, f.rules) or (f.next_lines and f.next_lines[0][0] > width):
+    if not _dangles(first, width, f):
         return first
     end = next(
         (k for k in range(1, len(lines)) if lines[k].strip() and indent_width(lines[k]) <= width),
@@ -465,12 +465,16 @@ def _drop_dangling_openers(lines: list[str], f: _Facts) -> list[str]:
     the code after the cursor is that body."""
     while len(lines) > 1:
         last = next((i for i in range(len(lines) - 1, 0, -1) if lines[i].strip()), None)
-        if last is None or not opens_block(lines[last], f.rules):
-            break
-        if f.next_lines and f.next_lines[0][0] > indent_width(lines[last]):
+        if last is None or not _dangles(lines[last], indent_width(lines[last]), f):
             break
         del lines[last:]
     return lines
+
+
+def _dangles(line: str, width: int, f: _Facts) -> bool:
+    """``line`` (at indentation ``width``) opens a block, and the code after the cursor is not
+    its body: nothing after it in the answer would leave it without one."""
+    return opens_block(line, f.rules) and not (f.next_lines and f.next_lines[0][0] > width)
 
 
 def _first_line_verdict(width: int, stripped: str, f: _Facts) -> str:

@@ -488,6 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     history: list[Any] = []  # the commands of the runs a resumed file holds results of
     if args.redo and not args.resume:
         raise SystemExit("--redo works on the results of an earlier run: add --resume")
+    if args.redo and not args.redo.is_file():
+        raise SystemExit(f"--redo: no file of task ids at {args.redo}")
     if args.resume and out.exists():
         previous = json.loads(out.read_text(encoding="utf-8"))
         earlier = previous["results"]

@@ -46,12 +46,14 @@ class Settings:
     suffix_tokens: int = 384
     context_tokens: int = 512
     timeout_ms: int = 8000
+    eval_budget_ms: int = 1500
     layout: str = "auto"
     window_grid: int = 16
     # Scheduling
     debounce_ms: int = 120
     cache_entries: int = 512
     type_through: bool = True
+    speculate: bool = True
     # Local model
     n_ctx: int = 4096
     n_threads: int = 0
@@ -84,7 +86,14 @@ class Settings:
         _check_choice("completion_item", self.completion_item, COMPLETION_ITEM_MODES)
         _check_choice("log_level", self.log_level, LOG_LEVELS)
         _check_choice("layout", self.layout, LAYOUTS)
-        for name in ("max_tokens", "prefix_tokens", "n_ctx", "timeout_ms", "window_grid"):
+        for name in (
+            "max_tokens",
+            "prefix_tokens",
+            "n_ctx",
+            "timeout_ms",
+            "eval_budget_ms",
+            "window_grid",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting '{name}' must be a positive number")
         for name in (

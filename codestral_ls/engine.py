@@ -13,8 +13,8 @@ import contextlib
 import enum
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 
 from .backends.base import (
     Backend,
@@ -22,20 +22,27 @@ from .backends.base import (
     BackendNotReady,
     ContextSnippet,
     FimRequest,
+    ReadsPrompts,
     SupportsPrefill,
 )
 from .cleanup import CleanupContext, answer_complete, clean
 from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
-from .modes import Mode, choose_mode
-from .suggestion_cache import SuggestionCache, TypeThrough
+from .modes import Mode, choose_mode, indent_width, opens_block, rules_for
+from .suggestion_cache import StateAnswers, SuggestionCache, TypeThrough
+from .window_plan import WindowSize, budget_tokens, candidates
 from .windows import build_window, heal_prefix, unheal
 
 log = logging.getLogger(__name__)
 
 #: (uri, language id, text, monotonic time of the last edit) of every open document.
 DocumentsProvider = Callable[[], Iterable[tuple[str, str, str, float]]]
+
+
+#: Seconds a request made while the model loads waits for it (within the request's life: a
+#: newer request or the client's cancel ends the wait sooner).
+LOAD_WAIT_SECONDS = 120.0
 
 
 class TriggerKind(enum.Enum):
@@ -69,6 +76,29 @@ class Superseded(Exception):
     """A newer request took over; the older one answers empty."""
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The prompt for one request, and what to read in the background after it."""
+
+    fim: FimRequest
+    healed: str
+    key: str
+    #: The full window, when ``fim`` is a smaller one chosen to answer in time.
+    full: FimRequest | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    text: str
+    #: The model ended the answer itself (stop token or a complete clean-up unit), rather than
+    #: a budget, ``max_tokens`` or a cancel: only such answers are cached.
+    finished: bool
+
+
+#: A unit of background work; it runs holding the model lock and may be cancelled any time.
+_Job = Callable[[], Awaitable[None]]
+
+
 class Engine:
     def __init__(
         self,
@@ -88,7 +118,7 @@ class Engine:
         self._cache = SuggestionCache(settings.cache_entries)
         self._typethrough = TypeThrough()
         self._generation = 0
-        self._inflight: asyncio.Task[str] | None = None
+        self._inflight: asyncio.Task[_Answer] | None = None
         self._inflight_for: tuple[str, int, str] | None = None
         self._model_lock = asyncio.Lock()
         self._state = "loading"
@@ -103,10 +133,18 @@ class Engine:
             "cacheHits": 0,
             "typeThroughHits": 0,
             "prefills": 0,
+            "warms": 0,
+            "speculations": 0,
+            "speculationHits": 0,
         }
         self._prefill: asyncio.Future[None] | None = None
         self._prefill_next: FimRequest | None = None
         self._debounce = AdaptiveDebounce()
+        self._speculated = StateAnswers()
+        #: Set once the backend is ready or has failed: requests made while loading wait on it.
+        self._settled = asyncio.Event()
+        self._background: asyncio.Task[None] | None = None
+        self._jobs: list[_Job] = []
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -117,14 +155,18 @@ class Engine:
             await self.backend.start(self._report_progress)
         except BackendError as exc:
             self._set_status("error", exc.user_message, None)
+            self._settled.set()
             if self._on_error:
                 self._on_error(exc)
             return
         self._set_status("ready", "", None)
+        self._settled.set()
 
     async def aclose(self) -> None:
         if self._inflight and not self._inflight.done():
             self._inflight.cancel()
+        self._jobs = []
+        self.pause_background()
         await self.backend.aclose()
 
     @property
@@ -191,40 +233,51 @@ class Engine:
             served = self._typethrough.serve(request.uri, prefix_all, suffix_all)
             if served is not None:
                 self.counters["typeThroughHits"] += 1
+                self.resume_background()
                 return self._finish(CompletionResult(served, "typethrough", _ms(started)))
+        ahead = self._speculated.get(request.uri, prefix_all, suffix_all)
+        if ahead is not None and (ahead or request.trigger is TriggerKind.AUTOMATIC):
+            self.counters["speculationHits"] += 1
+            self._remember(request.uri, prefix_all, suffix_all, ahead)
+            self._after_answer(request, offset, ahead, None)
+            return self._finish(CompletionResult(ahead, "speculation", _ms(started)))
 
         mode = choose_mode(prefix_all, suffix_all, request.language)
         if mode is Mode.NONE:
             return CompletionResult.empty("no suggestion at this position", started)
         if not self.ready:
-            return CompletionResult.empty("model not ready", started)
+            if self._state == "loading":
+                # The first keystroke's suggestion comes when the model is ready, without
+                # another keystroke; a newer request (or the client's cancel) ends the wait.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._settled.wait(), LOAD_WAIT_SECONDS)
+                if generation != self._generation:
+                    return CompletionResult.empty("superseded", started)
+            if not self.ready:
+                return CompletionResult.empty("model not ready", started)
 
-        fim, healed = self._build_request(request, offset, mode)
-        key = self._cache.key(self.backend.info, fim, mode)
-        cached = self._cache.get(key) if settings.cache_entries else None
-        if cached is not None:
+        plan = self._plan(request, offset, mode)
+        cached = self._cache.get(plan.key) if settings.cache_entries else None
+        # An explicit request never settles for a remembered "nothing".
+        if cached is not None and (cached or request.trigger is TriggerKind.AUTOMATIC):
             self.counters["cacheHits"] += 1
             self._remember(request.uri, prefix_all, suffix_all, cached)
+            self._after_answer(request, offset, cached, plan.full)
             return self._finish(CompletionResult(cached, "cache", _ms(started)))
 
+        self.pause_background()  # the model is needed now; background work resumes after
         if request.trigger is TriggerKind.AUTOMATIC and settings.debounce_ms > 0:
-            self._start_prefill(fim)
+            self._start_prefill(plan.fim)
             await asyncio.sleep(self._debounce.delay(settings.debounce_ms))
             if generation != self._generation:
                 return CompletionResult.empty("superseded", started)
 
-        ctx = CleanupContext(
-            prefix=prefix_all[-4000:],
-            suffix=suffix_all[:4000],
-            language=request.language,
-            mode=mode,
-            special_tokens=self._special_tokens(),
-        )
-        task = asyncio.ensure_future(self._generate(fim, ctx, healed, generation))
+        ctx = self._cleanup_context(prefix_all, suffix_all, request.language, mode)
+        task = asyncio.ensure_future(self._generate(plan.fim, ctx, plan.healed, generation))
         self._inflight = task
         self._inflight_for = (request.uri, request.offset, request.text)
         try:
-            text = await task
+            answer = await task
         except asyncio.CancelledError:
             if task.cancelled() and not _current_task_cancelling():
                 return CompletionResult.empty("superseded", started)
@@ -247,38 +300,75 @@ class Engine:
                 self._inflight_for = None
                 if self._state == "working":
                     self._set_status("ready", "", None)
-        if settings.cache_entries:
-            self._cache.put(key, text)
-        self._remember(request.uri, prefix_all, suffix_all, text)
-        result = CompletionResult(text, "model", _ms(started))
+        if answer.finished and settings.cache_entries:
+            self._cache.put(plan.key, answer.text)
+        self._remember(request.uri, prefix_all, suffix_all, answer.text)
+        self._after_answer(request, offset, answer.text, plan.full)
+        result = CompletionResult(answer.text, "model", _ms(started))
         self._debounce.model_latency(result.latency_ms / 1000)
         return self._finish(result)
 
-    async def _join(self, task: asyncio.Task[str], started: float) -> CompletionResult:
+    async def _join(self, task: asyncio.Task[_Answer], started: float) -> CompletionResult:
         try:
-            text = await asyncio.shield(task)
+            answer = await asyncio.shield(task)
         except asyncio.CancelledError:
             if _current_task_cancelling():
                 raise
             return CompletionResult.empty("superseded", started)
         except BackendError as exc:
             return CompletionResult.empty(exc.user_message, started)
-        return self._finish(CompletionResult(text, "model", _ms(started)))
+        return self._finish(CompletionResult(answer.text, "model", _ms(started)))
 
-    def _build_request(
-        self, request: CompletionRequest, offset: int, mode: Mode
-    ) -> tuple[FimRequest, str]:
-        """The prompt for this position, in the layout the policy picks (see ``choose_layout``)."""
+    def _cleanup_context(
+        self, prefix: str, suffix: str, language: str, mode: Mode
+    ) -> CleanupContext:
+        return CleanupContext(
+            prefix=prefix[-4000:],
+            suffix=suffix[:4000],
+            language=language,
+            mode=mode,
+            special_tokens=self._special_tokens(),
+        )
+
+    # ----------------------------------------------------------------- prompt windows
+
+    def _plan(self, request: CompletionRequest, offset: int, mode: Mode) -> _Plan:
+        """The full window when the backend can read what it lacks within ``eval_budget_ms``;
+        otherwise the largest smaller window that it can, with the full one to read later.
+
+        Backends that do not read prompts themselves (remote APIs) always get the full window.
+        """
         settings = self.settings
-        count = self.backend.count_tokens
         layout = choose_layout(settings.layout, request.text, offset, mode)
         suffix_budget = settings.suffix_tokens if layout == "psm" else 0
+        sizes = candidates(settings.prefix_tokens, suffix_budget, settings.window_grid)
+        full = self._window(request, offset, mode, sizes[0])
+        backend = self.backend
+        if not isinstance(backend, ReadsPrompts):
+            return full
+        budget = budget_tokens(backend.prompt_speed(), settings.eval_budget_ms)
+        if backend.uncached_tokens(full.fim) <= budget:
+            return full
+        if settings.cache_entries and self._cache.get(full.key) is not None:
+            return full  # answered before: the cache has it, nothing needs reading
+        chosen = full
+        for size in sizes[1:]:
+            chosen = self._window(request, offset, mode, size)
+            if backend.uncached_tokens(chosen.fim) <= budget:
+                break
+        return replace(chosen, full=full.fim)
+
+    def _window(
+        self, request: CompletionRequest, offset: int, mode: Mode, size: WindowSize
+    ) -> _Plan:
+        settings = self.settings
+        count = self.backend.count_tokens
         window = build_window(
-            request.text, offset, settings.prefix_tokens, suffix_budget, count, settings.window_grid
+            request.text, offset, size.prefix_tokens, size.suffix_tokens, count, size.grid
         )
         prefix, healed = heal_prefix(window.prefix)
         context: tuple[ContextSnippet, ...] = ()
-        if settings.context_tokens > 0 and self._documents is not None:
+        if size.with_context and settings.context_tokens > 0 and self._documents is not None:
             # excluded files never travel, not even as another file's context
             shareable = (d for d in self._documents() if not self._exclusion.excludes(d[0]))
             context = snippets_for(
@@ -293,7 +383,7 @@ class Engine:
             temperature=settings.temperature,
             context=context,
         )
-        return fim, healed
+        return _Plan(fim, healed, self._cache.key(self.backend.info, fim, mode, healed))
 
     def _start_prefill(self, fim: FimRequest) -> None:
         """Use the debounce wait to evaluate the changed tokens (see ``SupportsPrefill``).
@@ -326,53 +416,175 @@ class Engine:
         if text and self.settings.type_through:
             self._typethrough.remember(uri, prefix, suffix, text)
 
+    # ----------------------------------------------------------------- background work
+
+    def focus(self, request: CompletionRequest) -> None:
+        """The cursor rests here (``codestral/didFocus``): read the prompt while the user reads.
+
+        First the window a request could afford now, so the first keystroke here is answered
+        quickly, then the full window. Replaces whatever background work was queued before.
+        """
+        settings = self.settings
+        if not (self.ready and settings.enabled) or request.language in settings.disabled_languages:
+            return
+        if self._exclusion.excludes(request.path or request.uri):
+            return
+        if not isinstance(self.backend, ReadsPrompts):
+            return  # nothing to read ahead: a remote API reads the prompt itself
+        offset = max(0, min(request.offset, len(request.text)))
+        mode = choose_mode(request.text[:offset], request.text[offset:], request.language)
+        if mode is Mode.NONE:
+            mode = Mode.LINE  # mid-word now, but the same window serves the next keystroke
+        plan = self._plan(request, offset, mode)
+        jobs = [self._warm_job(plan.fim)]
+        if plan.full is not None:
+            jobs.append(self._warm_job(plan.full))
+        self.pause_background()
+        self._jobs = jobs
+        self.resume_background()
+
+    def pause_background(self) -> None:
+        """Stop background work at its next batch or token; the queue is kept."""
+        task = self._background
+        if task is not None and not task.done():
+            task.cancel()
+        self._background = None
+
+    def resume_background(self) -> None:
+        if not self._jobs or (self._background is not None and not self._background.done()):
+            return
+        self._background = asyncio.ensure_future(self._run_background())
+
+    async def _run_background(self) -> None:
+        while self._jobs and self.ready:
+            job = self._jobs[0]
+            async with self._model_lock:
+                try:
+                    await job()
+                except BackendError as exc:
+                    log.debug("background work failed: %s", exc.user_message)
+            if self._jobs and self._jobs[0] is job:
+                self._jobs.pop(0)
+
+    def _warm_job(self, fim: FimRequest) -> _Job:
+        backend = self.backend
+        assert isinstance(backend, ReadsPrompts)
+
+        async def warm() -> None:
+            if await backend.warm(fim):
+                self.counters["warms"] += 1
+
+        return warm
+
+    def _after_answer(
+        self, request: CompletionRequest, offset: int, text: str, full: FimRequest | None
+    ) -> None:
+        """Queue what the user will want next: the suggestion after accepting this one (and
+        after accepting it and pressing Enter), then the full window if a smaller one served."""
+        jobs: list[_Job] = []
+        if text and self.settings.speculate:
+            prefix, suffix = request.text[:offset], request.text[offset:]
+            accepted = prefix + text
+            jobs.append(self._speculation_job(request, accepted, suffix))
+            line_end = not suffix or suffix.startswith(("\n", "\r"))
+            if line_end and not text.endswith("\n"):
+                indent = next_line_indent(accepted, request.language)
+                jobs.append(self._speculation_job(request, accepted + "\n" + indent, suffix))
+        if full is not None and isinstance(self.backend, ReadsPrompts):
+            jobs.append(self._warm_job(full))
+        if jobs:
+            self.pause_background()
+            self._jobs = jobs
+        self.resume_background()
+
+    def _speculation_job(self, request: CompletionRequest, prefix: str, suffix: str) -> _Job:
+        state = replace(request, text=prefix + suffix, offset=len(prefix))
+
+        async def speculate() -> None:
+            if self._speculated.get(state.uri, prefix, suffix) is not None:
+                return
+            mode = choose_mode(prefix, suffix, state.language)
+            if mode is Mode.NONE:
+                self._speculated.put(state.uri, prefix, suffix, "")
+                return
+            plan = self._plan(state, len(prefix), mode)
+            text = self._cache.get(plan.key) if self.settings.cache_entries else None
+            if text is None:
+                ctx = self._cleanup_context(prefix, suffix, state.language, mode)
+                answer = await self._call_model(plan.fim, ctx, plan.healed, "speculations")
+                if answer.finished and self.settings.cache_entries:
+                    self._cache.put(plan.key, answer.text)
+                text = answer.text
+            self._speculated.put(state.uri, prefix, suffix, text)
+
+        return speculate
+
+    # ----------------------------------------------------------------- the model call
+
     async def _generate(
         self, fim: FimRequest, ctx: CleanupContext, healed: str, generation: int
-    ) -> str:
+    ) -> _Answer:
         async with self._model_lock:
             if generation != self._generation:
                 raise asyncio.CancelledError
             self._set_status("working", "", None)
-            self.counters["modelCalls"] += 1
-            called = time.monotonic()
-            deadline = called + self.settings.timeout_ms / 1000
-            first: float | None = None
-            raw = ""
-            complete = False
-            pieces = self.backend.stream(fim)
-            try:
-                async for piece in pieces:
-                    if first is None:
-                        first = time.monotonic()
-                        self.last_first_token_ms = (first - called) * 1000
-                    raw += piece
-                    complete = answer_complete(unheal(raw, healed), ctx)
-                    if complete or time.monotonic() > deadline:
-                        break
-            finally:
-                await pieces.aclose()  # type: ignore[attr-defined]
-            # One line per model call, the figures the latency benchmark reads (ms from the call:
-            # the debounce wait is not in them).
-            log.debug(
-                "model call: first token %s ms, done %.0f ms, %d chars, %s%s",
-                "-" if first is None else f"{(first - called) * 1000:.0f}",
-                (time.monotonic() - called) * 1000,
-                len(raw),
-                ctx.mode.name.lower(),
-                ", complete" if complete else "",
-            )
+            return await self._call_model(fim, ctx, healed)
+
+    async def _call_model(
+        self, fim: FimRequest, ctx: CleanupContext, healed: str, counter: str = "modelCalls"
+    ) -> _Answer:
+        """One model call, holding the model lock.
+
+        ``timeout_ms`` budgets the generation, from the first token: reading the prompt is
+        budgeted when the window is chosen (``eval_budget_ms``). The budget never cuts an
+        answer before its first whole line, so a slow machine gets a late line, not a fragment.
+        """
+        self.counters[counter] += 1  # requests' calls and speculative ones are counted apart
+        called = time.monotonic()
+        first: float | None = None
+        deadline = float("inf")
+        raw = ""
+        complete = over_budget = False
+        pieces = self.backend.stream(fim)
+        try:
+            async for piece in pieces:
+                now = time.monotonic()
+                if first is None:
+                    first = now
+                    deadline = now + self.settings.timeout_ms / 1000
+                    self.last_first_token_ms = (first - called) * 1000
+                raw += piece
+                so_far = unheal(raw, healed)
+                complete = answer_complete(so_far, ctx)
+                if complete:
+                    break
+                if now > deadline and _has_whole_line(so_far, ctx.mode):
+                    over_budget = True
+                    break
+        finally:
+            await pieces.aclose()  # type: ignore[attr-defined]
+        # One line per model call, the figures the latency benchmark reads (ms from the call:
+        # the debounce wait is not in them).
+        log.debug(
+            "model call: first token %s ms, done %.0f ms, %d chars, %s%s",
+            "-" if first is None else f"{(first - called) * 1000:.0f}",
+            (time.monotonic() - called) * 1000,
+            len(raw),
+            ctx.mode.name.lower(),
+            ", complete" if complete else (", cut by the time budget" if over_budget else ""),
+        )
         text = unheal(raw, healed)
         # Only the local backend counts tokens exactly; a remote estimate must not pass a
         # complete answer off as cut short.
         hit_max = self.backend.info.backend == "local" and (
             self.backend.count_tokens(raw) >= fim.max_tokens - 1
         )
-        cut_short = time.monotonic() > deadline or hit_max
+        cut_short = over_budget or hit_max
         if not complete and cut_short and ctx.mode in (Mode.BLOCK, Mode.GAP):
             # Stopped by max_tokens or the time budget: never insert a half-written last line.
             body = text.rstrip("\n")
             text = body[: body.rfind("\n") + 1] if "\n" in body else text
-        return clean(text, ctx)
+        return _Answer(clean(text, ctx), finished=complete or not cut_short)
 
     def _special_tokens(self) -> tuple[str, ...]:
         template = self.backend.info.template
@@ -394,6 +606,7 @@ class Engine:
     def forget(self, uri: str) -> None:
         """The document closed: drop what was kept for it (type-through holds its whole text)."""
         self._typethrough.forget(uri)
+        self._speculated.forget(uri)
 
     # ----------------------------------------------------------------- settings
 
@@ -424,6 +637,36 @@ def needs_new_backend(old: Settings, new: Settings) -> bool:
         return True
     keys = LOCAL_KEYS if new.backend == "local" else REMOTE_KEYS
     return any(getattr(old, k) != getattr(new, k) for k in keys)
+
+
+def _has_whole_line(answer: str, mode: Mode) -> bool:
+    """A block answer with at least one finished line (what a budget cut may keep)."""
+    return mode in (Mode.BLOCK, Mode.GAP) and "\n" in answer.lstrip()
+
+
+def next_line_indent(text: str, language: str) -> str:
+    """The indentation an editor's auto-indent gives the line after ``text``'s last line."""
+    last = text[text.rfind("\n") + 1 :]
+    indent = last[: len(last) - len(last.lstrip(" \t"))]
+    if opens_block(last, rules_for(language)):
+        return indent + _indent_unit(text)
+    return indent
+
+
+def _indent_unit(text: str) -> str:
+    """The document's indentation step: a tab, or the smallest step between nearby lines."""
+    widths = []
+    previous = 0
+    for line in text[-8000:].split("\n"):
+        if not line.strip():
+            continue
+        if line.startswith("\t"):
+            return "\t"
+        width = indent_width(line)
+        if width > previous:
+            widths.append(width - previous)
+        previous = width
+    return " " * (min(widths) if widths else 4)
 
 
 def _ms(started: float) -> float:

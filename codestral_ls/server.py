@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 STATUS_NOTIFICATION = "codestral/status"
 STATUS_REQUEST = "codestral/status"
 DOCTOR_REQUEST = "codestral/doctor"
+#: The cursor rests at a position (params: TextDocumentPositionParams): read the prompt there
+#: ahead of the first keystroke. Copilot's language server has ``textDocument/didFocus``.
+FOCUS_NOTIFICATION = "codestral/didFocus"
 _PROGRESS_TOKEN = "codestral-ls/model"
 
 
@@ -314,6 +317,34 @@ def create_server(base_settings: Settings) -> CodestralServer:
             else:
                 doc.apply_change(change.text, None)
         doc.version = params.text_document.version
+        if ls.engine is not None:
+            # A keystroke outranks reading ahead: the model is free when its request comes.
+            ls.engine.pause_background()
+
+    @server.feature(FOCUS_NOTIFICATION)
+    def did_focus(ls: CodestralServer, params: Any) -> None:
+        try:
+            uri = str(params.textDocument.uri)
+            line, character = int(params.position.line), int(params.position.character)
+        except (AttributeError, TypeError, ValueError):
+            log.warning("ignored %s without a text document and position", FOCUS_NOTIFICATION)
+            return
+        doc = ls.documents.get(uri)
+        if doc is None or ls.engine is None or not 0 <= line < len(doc.line_starts()):
+            return
+        try:
+            offset = doc.offset_at(line, max(character, 0))
+        except PositionError:
+            return
+        ls.engine.focus(
+            CompletionRequest(
+                uri=uri,
+                text=doc.text,
+                offset=offset,
+                language=doc.language_id,
+                path=_display_path(uri),
+            )
+        )
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: CodestralServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from .backends.base import BackendInfo, FimRequest
 from .modes import Mode
@@ -24,9 +24,11 @@ class SuggestionCache:
         )
 
     @staticmethod
-    def key(info: BackendInfo, request: FimRequest, mode: Mode) -> str:
+    def key(info: BackendInfo, request: FimRequest, mode: Mode, healed: str = "") -> str:
+        """``healed`` is the indentation left out of the prompt: the answer is cleaned for it."""
         h = hashlib.sha256()
         parts = [
+            healed,
             info.backend,
             info.model,
             info.template,
@@ -53,6 +55,36 @@ class SuggestionCache:
 
     def clear(self) -> None:
         self._cache.clear()
+
+
+class StateAnswers:
+    """Answers computed ahead for exact document states: the speculative next suggestion.
+
+    Keyed by the whole text around the cursor, not by the prompt, so looking one up needs no
+    prompt window (well under a millisecond) and cannot match a state the answer was not for.
+    """
+
+    def __init__(self, entries: int = 16) -> None:
+        self._answers: LRUCache[str, tuple[str, str]] = LRUCache(maxsize=entries)
+
+    @staticmethod
+    def _key(uri: str, prefix: str, suffix: str) -> str:
+        h = hashlib.sha256()
+        for part in (uri, prefix, suffix):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00\x01")
+        return h.hexdigest()
+
+    def put(self, uri: str, prefix: str, suffix: str, text: str) -> None:
+        self._answers[self._key(uri, prefix, suffix)] = (uri, text)
+
+    def get(self, uri: str, prefix: str, suffix: str) -> str | None:
+        found = self._answers.get(self._key(uri, prefix, suffix))
+        return None if found is None else found[1]
+
+    def forget(self, uri: str) -> None:
+        for key in [k for k, (u, _) in self._answers.items() if u == uri]:
+            del self._answers[key]
 
 
 @dataclass

@@ -71,3 +71,71 @@ class ScriptedBackend:
 
     async def aclose(self) -> None:
         self.ready = False
+
+
+@dataclass
+class ReadingBackend(ScriptedBackend):
+    """Reads prompts at a fixed speed and keeps what it read, like the local model's KV cache.
+
+    A prompt costs the characters no earlier prompt shares as its beginning (a "token" is
+    ``chars_per_token`` characters), read at ``speed`` tokens/s of real time; ``warm`` reads in
+    batches and stops at the next one when cancelled. ``read`` lists what each read covered.
+    """
+
+    speed: float = 1000.0
+    chars_per_token: int = 4
+    batch: int = 16
+    kept: list[str] = field(default_factory=list)
+    warmed: list[str] = field(default_factory=list)
+    warm_cancelled: int = 0
+
+    def _prompt(self, request: FimRequest) -> str:
+        context = "".join(c.text for c in request.context)
+        return f"{context}<P>{request.prefix}<S>{request.suffix}<M>"
+
+    def _held(self, prompt: str) -> int:
+        best = 0
+        for old in self.kept:
+            n = 0
+            for a, b in zip(old, prompt, strict=False):
+                if a != b:
+                    break
+                n += 1
+            best = max(best, n)
+        return best
+
+    def uncached_tokens(self, request: FimRequest) -> int:
+        prompt = self._prompt(request)
+        return (len(prompt) - self._held(prompt)) // self.chars_per_token
+
+    def prompt_speed(self) -> float | None:
+        return self.speed
+
+    async def _read(self, prompt: str, cancellable: bool) -> int:
+        start = self._held(prompt)
+        done = start
+        step = self.batch * self.chars_per_token
+        try:
+            while done < len(prompt):
+                await asyncio.sleep(self.batch / self.speed)
+                done = min(len(prompt), done + step)
+        finally:
+            if done > start:
+                self.kept = [k for k in self.kept if not prompt.startswith(k)][-3:]
+                self.kept.append(prompt[:done])
+        return (done - start) // self.chars_per_token
+
+    async def warm(self, request: FimRequest) -> int:
+        prompt = self._prompt(request)
+        try:
+            read = await self._read(prompt, True)
+        except asyncio.CancelledError:
+            self.warm_cancelled += 1
+            raise
+        self.warmed.append(prompt)
+        return read
+
+    async def stream(self, request: FimRequest) -> AsyncIterator[str]:
+        await self._read(self._prompt(request), False)
+        async for piece in super().stream(request):
+            yield piece

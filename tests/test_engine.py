@@ -6,7 +6,13 @@ import asyncio
 
 import pytest
 
-from codestral_ls.backends.base import BackendConfigError, BackendError, BackendInfo, FimRequest
+from codestral_ls.backends.base import (
+    BackendConfigError,
+    BackendError,
+    BackendInfo,
+    FimRequest,
+    ProgressCallback,
+)
 from codestral_ls.config import Settings
 from codestral_ls.engine import CompletionRequest, Engine, TriggerKind
 from fake_backend import ScriptedBackend
@@ -29,7 +35,7 @@ def request(text: str = SOURCE, offset: int = CURSOR, **kw: object) -> Completio
 
 
 async def make_engine(backend: ScriptedBackend, **settings: object) -> Engine:
-    engine = Engine(Settings(debounce_ms=0).merged(settings, "test"), backend)
+    engine = Engine(Settings(debounce_ms=0, speculate=False).merged(settings, "test"), backend)
     await engine.start()
     return engine
 
@@ -149,14 +155,44 @@ async def test_disabled_or_excluded_never_reaches_the_backend(
     assert backend.calls == []
 
 
-async def test_requests_while_loading_answer_empty_at_once() -> None:
-    backend = ScriptedBackend(answer_return, load_delay=5)
-    engine = Engine(Settings(debounce_ms=0), backend)
+async def test_a_request_made_while_loading_is_answered_when_the_model_is_ready() -> None:
+    # The first keystroke's suggestion must appear without another keystroke.
+    backend = ScriptedBackend(answer_return, load_delay=0.3)
+    engine = Engine(Settings(debounce_ms=0, speculate=False), backend)
     loading = asyncio.ensure_future(engine.start())
     await asyncio.sleep(0)
-    result = await asyncio.wait_for(engine.complete(request()), 0.5)
+    result = await asyncio.wait_for(engine.complete(request()), 5)
+    assert result.text == "return a + b"
+    assert result.latency_ms >= 250  # it waited for the model, and did not answer empty
+    await loading
+
+
+async def test_a_request_waiting_for_the_model_gives_way_to_a_newer_one() -> None:
+    backend = ScriptedBackend(answer_return, load_delay=0.3)
+    engine = Engine(Settings(debounce_ms=0, speculate=False), backend)
+    loading = asyncio.ensure_future(engine.start())
+    await asyncio.sleep(0)
+    older = asyncio.ensure_future(engine.complete(request()))
+    await asyncio.sleep(0.05)
+    newer = await asyncio.wait_for(engine.complete(request()), 5)
+    assert (await older).reason == "superseded"
+    assert newer.text == "return a + b"
+    assert len(backend.calls) == 1
+    await loading
+
+
+async def test_a_backend_that_fails_to_load_ends_the_wait_at_once() -> None:
+    class BrokenLoad(ScriptedBackend):
+        async def start(self, progress: ProgressCallback) -> None:
+            await asyncio.sleep(0.1)
+            raise BackendConfigError("model file not found: /nowhere.gguf")
+
+    engine = Engine(Settings(debounce_ms=0), BrokenLoad(answer_return))
+    loading = asyncio.ensure_future(engine.start())
+    await asyncio.sleep(0)
+    result = await asyncio.wait_for(engine.complete(request()), 2)
     assert (result.text, result.reason) == ("", "model not ready")
-    loading.cancel()
+    await loading
 
 
 class FailingBackend(ScriptedBackend):

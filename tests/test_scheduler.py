@@ -100,7 +100,7 @@ CURSOR = SRC.index("    \n") + 4
 
 async def test_cache_and_type_through_can_be_turned_off() -> None:
     backend = ScriptedBackend(lambda r: "return a + b\n")
-    settings = Settings(debounce_ms=0, cache_entries=0, type_through=False)
+    settings = Settings(debounce_ms=0, cache_entries=0, type_through=False, speculate=False)
     engine = Engine(settings, backend)
     await engine.start()
     req = CompletionRequest("file:///a.py", SRC, CURSOR, "python", TriggerKind.INVOKED, "/a.py")
@@ -117,7 +117,7 @@ async def test_cache_and_type_through_can_be_turned_off() -> None:
 
 async def test_counters_in_status() -> None:
     backend = ScriptedBackend(lambda r: "return a + b\n")
-    engine = Engine(Settings(debounce_ms=0), backend)
+    engine = Engine(Settings(debounce_ms=0, speculate=False), backend)
     await engine.start()
     req = CompletionRequest("file:///a.py", SRC, CURSOR, "python", TriggerKind.INVOKED, "/a.py")
     await engine.complete(req)
@@ -142,7 +142,7 @@ class PrefillingBackend(ScriptedBackend):
 async def test_debounce_wait_is_used_to_prefill_the_prompt() -> None:
     backend = PrefillingBackend(lambda r: "return a + b\n")
     backend.prefilled = []
-    engine = Engine(Settings(debounce_ms=50), backend)
+    engine = Engine(Settings(debounce_ms=50, speculate=False), backend)
     await engine.start()
     auto = CompletionRequest("file:///a.py", SRC, CURSOR, "python", TriggerKind.AUTOMATIC, "/a.py")
     result = await engine.complete(auto)
@@ -167,7 +167,7 @@ async def test_after_a_burst_the_last_keystrokes_prompt_is_prefilled() -> None:
     # prompt goes next (older ones are skipped), so the prompt the generation needs is ready.
     backend = SlowPrefillBackend(lambda r: "return a + b\n")
     backend.prefilled = []
-    engine = Engine(Settings(debounce_ms=250), backend)
+    engine = Engine(Settings(debounce_ms=250, speculate=False), backend)
     await engine.start()
     tasks = []
     for typed in range(6):

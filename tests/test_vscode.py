@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -131,6 +132,69 @@ def test_ghost_text_is_accepted_with_tab_and_saved(
     assert any(label.startswith("Codestral: ready") for label in labels), labels
     assert str(result["inserted"]).strip(), result
     assert (ARTIFACTS / "ghost-text.png").is_file()
+
+
+@pytest.mark.model
+def test_a_pause_then_one_key_gets_a_suggestion_in_a_large_real_file(
+    built: Path, embedded_model: Path, tmp_path: Path
+) -> None:
+    """Default settings, a file nobody here wrote (the stdlib's textwrap.py, ~500 lines): the user
+    goes to the emptied body of ``predicate()`` in ``indent()``, pauses, types the first character
+    of the original statement and, without another key, gets ghost text that Tab accepts."""
+    tools = ensure_code_server()
+    if not SERVER.is_file():
+        unavailable(f"{SERVER} not found (pip install -e . first)")
+    lines = Path(textwrap.__file__).read_text(encoding="utf-8").splitlines(keepends=True)
+    opener = next(i for i, line in enumerate(lines) if line.strip() == "def predicate(line):")
+    body = lines[opener + 1]
+    statement = body.strip()
+    indentation = body[: len(body) - len(body.lstrip())]
+    assert statement and indentation, body  # a one-line body, indented under the nested def
+    lines[opener + 1] = indentation + "\n"  # the hole keeps its indentation
+    prepared = tmp_path / "textwrap.py"
+    prepared.write_text("".join(lines), encoding="utf-8")
+    hole_line, typed = opener + 2, statement[0]  # 1-based line of the hole
+    artifacts = ARTIFACTS.parent / "vscode-rest-then-type"
+    if artifacts.exists():
+        shutil.rmtree(artifacts)
+    ran = run(
+        [
+            str(tools / "bin" / "node"),
+            str(EXTENSION / "e2e" / "run.mjs"),
+            "--code-server",
+            str(tools),
+            "--vsix",
+            str(built),
+            "--server",
+            str(SERVER),
+            "--artifacts",
+            str(artifacts),
+            "--scenario",
+            "rest-then-type",
+            "--file",
+            str(prepared),
+            "--line",
+            str(hole_line),
+            "--type",
+            typed,
+            "--ghost-deadline",
+            "90",
+            "--timeout",
+            "420",
+        ],
+        cwd=EXTENSION,
+        timeout=540,
+        env=e2e_env(tmp_path),
+    )
+    result = read_result(artifacts)
+    if ran.returncode != 0 or not result.get("ok"):
+        pytest.fail(failure_report(artifacts, ran), pytrace=False)
+    assert str(result.get("ghostText", "")).strip(), result
+    saved_line = str(result.get("savedLine"))
+    assert saved_line.startswith(indentation + typed), saved_line
+    saved = (artifacts / "saved-textwrap.py").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert saved[: opener + 1] == lines[: opener + 1]
+    assert saved[len(saved) - (len(lines) - hole_line) :] == lines[hole_line:]
 
 
 def test_missing_server_offers_install_or_the_setting(built: Path, tmp_path: Path) -> None:

@@ -131,6 +131,27 @@ class SupportsPrefill(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadsPrompts(Protocol):
+    """Optional: a backend that reads prompts itself (the local model) and can say what one costs.
+
+    With it the engine fits the window to what the user waits for: at a place the KV cache does
+    not cover, a smaller window now and the full one read in the background (``warm``).
+    """
+
+    def uncached_tokens(self, request: FimRequest) -> int:
+        """Prompt tokens that would have to be read before the first token of an answer."""
+        ...
+
+    def prompt_speed(self) -> float | None:
+        """Prompt tokens read per second lately, or None before the first measurement."""
+        ...
+
+    async def warm(self, request: FimRequest) -> int:
+        """Read the prompt ahead of any request; cancelling stops at the next batch."""
+        ...
+
+
 def estimate_tokens(text: str) -> int:
     """A tokenizer-free estimate for remote models (code averages ~3.5 characters a token)."""
     return (len(text) * 2 + 6) // 7

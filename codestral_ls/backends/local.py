@@ -35,6 +35,8 @@ from .base import (
     ProgressCallback,
     estimate_tokens,
 )
+from .cpu_share import CpuShare, runnable_now
+from .kv_slots import KvSlots
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,6 +49,11 @@ _PREFILL_MAX = 48
 #: one, and float results (so near-tie greedy choices) depend on the split (measured: a 64-token
 #: batch changed one answer of five in tests/test_exact_reuse.py).
 _EVAL_BATCH = 512
+#: Background reading (``warm``) yields to a request between batches this small: at most about
+#: half a second of work on a quiet 2-core machine before a keystroke's request gets the model.
+_WARM_BATCH = 64
+#: Batches smaller than this say little about the prompt-reading speed (fixed costs dominate).
+_SPEED_MIN_BATCH = 16
 
 
 class _ModelThread:
@@ -95,6 +102,11 @@ class LocalBackend:
         self._thread = _ModelThread()
         self._load_error: BackendError | None = None
         self._closed = False
+        self._slots: KvSlots | None = None
+        self._cpu: CpuShare | None = None
+        self._threads_now = 0
+        #: Prompt tokens read per second, measured (an exponential moving average).
+        self._speed: float | None = None
 
     @property
     def info(self) -> BackendInfo:
@@ -158,6 +170,13 @@ class LocalBackend:
                 f"cannot load model {path}: {exc} (is it a complete GGUF file?)"
             ) from None
         template = self._choose_template(llama)
+        self._slots = KvSlots(llama)
+        # An explicit n_threads is the user's choice; the default adapts to the machine's load.
+        self._cpu = CpuShare(
+            threads, busy_reader=(lambda: None) if settings.n_threads else runnable_now
+        )
+        self._threads_now = threads
+        self._calibrate(llama)
         self._llama, self._template, self._model_path = llama, template, path
         log.info(
             "loaded %s (template %s, %d threads, %d GPU layers) in %.2f s",
@@ -184,6 +203,33 @@ class LocalBackend:
             )
         return get_template(found)
 
+    def _calibrate(self, llama: Any) -> None:
+        """Measure the prompt-reading speed once, so the first request's window fits its budget.
+
+        The first decode also pages the weights in; it is left out of the measurement.
+        """
+        tokens = llama.tokenize(b"def mean(values):\n    return sum(values) / len(values)\n" * 6)
+        self._use_threads(llama)
+        llama.eval(tokens[:8])
+        llama.n_tokens = 0
+        self._read(llama, tokens[:64], batch=_EVAL_BATCH)
+        llama.n_tokens = 0
+        llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+        assert self._slots is not None
+        self._slots.publish()
+
+    def _use_threads(self, llama: Any) -> None:
+        """Before each model job: only as many threads as there are free cores right now."""
+        if self._cpu is None:
+            return
+        threads = self._cpu.threads()
+        if threads != self._threads_now:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(llama._ctx.ctx, threads, threads)
+            log.debug("model threads: %d -> %d (machine load)", self._threads_now, threads)
+            self._threads_now = threads
+
     # ---------------------------------------------------------------- generation
 
     def count_tokens(self, text: str) -> int:
@@ -206,6 +252,50 @@ class LocalBackend:
         )
         return llama, template, prompt
 
+    def _tokens(self, llama: Any, prompt: str) -> list[int]:
+        return list(llama.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True))
+
+    def uncached_tokens(self, request: FimRequest) -> int:
+        """Prompt tokens no kept KV state holds: what reading this prompt would cost now."""
+        try:
+            llama, _, prompt = self._prompt(request)
+        except BackendError:
+            return 0
+        tokens = self._tokens(llama, prompt)
+        slots = self._slots
+        return len(tokens) - (slots.best_start(tokens) if slots else 0)
+
+    def prompt_speed(self) -> float | None:
+        return self._speed
+
+    async def warm(self, request: FimRequest) -> int:
+        """Read the whole prompt into a KV state now, yielding to requests between batches.
+
+        Cancelling stops at the next batch; what was read stays (a saved state), so the next
+        warm of the same place continues where this one stopped.
+        """
+        try:
+            llama, _, prompt = self._prompt(request)
+        except BackendError:
+            return 0
+        cancel = threading.Event()
+
+        def run() -> int:
+            if cancel.is_set():
+                return 0
+            tokens = self._tokens(llama, prompt)
+            self._use_threads(llama)
+            assert self._slots is not None
+            self._slots.switch_for(tokens)
+            return self._read(llama, tokens, cancel=cancel, batch=_WARM_BATCH) or 0
+
+        future = self._thread.submit(run)
+        try:
+            return await asyncio.shield(asyncio.wrap_future(future))
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+
     async def prefill(self, request: FimRequest) -> bool:
         """Evaluate the prompt now if only a few of its tokens are not in the KV cache yet.
 
@@ -219,8 +309,10 @@ class LocalBackend:
             return False
 
         def run() -> bool:
-            tokens = llama.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True)
-            return _evaluate(llama, tokens, limit=_PREFILL_MAX) is not None
+            tokens = self._tokens(llama, prompt)
+            assert self._slots is not None
+            self._slots.switch_for(tokens)
+            return self._read(llama, tokens, limit=_PREFILL_MAX) is not None
 
         return await asyncio.wrap_future(self._thread.submit(run))
 
@@ -236,14 +328,15 @@ class LocalBackend:
 
         def generate() -> None:
             try:
-                tokens = llama.tokenize(
-                    prompt.encode("utf-8", "replace"), add_bos=True, special=True
-                )
+                tokens = self._tokens(llama, prompt)
                 # Evaluate the prompt ourselves, in batches, so that a superseded request stops
                 # within one batch instead of holding the model for the whole evaluation;
                 # create_completion then finds the exact prompt cached and samples at once.
                 started = time.monotonic()
-                evaluated = _evaluate(llama, tokens, cancel=cancel)
+                self._use_threads(llama)
+                assert self._slots is not None
+                self._slots.switch_for(tokens)
+                evaluated = self._read(llama, tokens, cancel=cancel)
                 if cancel.is_set():
                     return
                 log.debug(
@@ -269,6 +362,8 @@ class LocalBackend:
             except Exception as exc:
                 put(BackendError(f"the model failed: {exc}"))
             finally:
+                if self._slots is not None:
+                    self._slots.publish()
                 put(_END)
 
         future = self._thread.submit(generate)
@@ -315,40 +410,54 @@ class LocalBackend:
         self._closed = True
         self._thread.stop()
 
+    def _read(
+        self,
+        llama: Any,
+        tokens: list[int],
+        *,
+        limit: int | None = None,
+        cancel: threading.Event | None = None,
+        batch: int = _EVAL_BATCH,
+    ) -> int | None:
+        """Bring the KV cache to exactly ``tokens``, evaluating only what is not cached yet.
 
-def _evaluate(
-    llama: Any,
-    tokens: list[int],
-    *,
-    limit: int | None = None,
-    cancel: threading.Event | None = None,
-) -> int | None:
-    """Bring the KV cache to exactly ``tokens``, evaluating only what is not cached yet.
+        Returns how many tokens were evaluated, or None (doing nothing) when the cache already
+        holds exactly ``tokens``, more than ``limit`` tokens would be needed or the prompt does
+        not fit the context. Stops between batches when ``cancel`` is set; what was evaluated
+        stays valid for the next prompt with the same beginning. Measures the reading speed.
+        """
+        if len(tokens) >= llama.n_ctx():
+            return None
+        cached = list(llama._input_ids)  # the tokens whose KV cells are valid
+        common = 0
+        for a, b in zip(cached, tokens, strict=False):
+            if a != b:
+                break
+            common += 1
+        if common == len(tokens) == len(cached) and not llama._requires_eval:
+            return None
+        if limit is not None and len(tokens) - common > limit:
+            return None
+        # At least the last token is evaluated again, so the logits are live for sampling.
+        llama.n_tokens = start = min(common, len(tokens) - 1)
+        while llama.n_tokens < len(tokens):
+            if cancel is not None and cancel.is_set():
+                break
+            chunk = tokens[llama.n_tokens : llama.n_tokens + batch]
+            began = time.monotonic()
+            llama.eval(chunk)
+            self._note_speed(len(chunk), time.monotonic() - began)
+            if self._slots is not None and batch < _EVAL_BATCH:
+                self._slots.publish()
+        if self._slots is not None:
+            self._slots.publish()
+        return int(llama.n_tokens) - start
 
-    Returns how many tokens were evaluated, or None (doing nothing) when the cache already holds
-    exactly ``tokens``, more than ``limit`` tokens would be needed or the prompt does not fit
-    the context. Stops between batches when ``cancel`` is set; what was evaluated stays valid for
-    the next prompt with the same beginning.
-    """
-    if len(tokens) >= llama.n_ctx():
-        return None
-    cached = list(llama._input_ids)  # the tokens whose KV cells are valid
-    common = 0
-    for a, b in zip(cached, tokens, strict=False):
-        if a != b:
-            break
-        common += 1
-    if common == len(tokens) == len(cached):
-        return None
-    if limit is not None and len(tokens) - common > limit:
-        return None
-    # At least the last token is evaluated again, so the logits are live for sampling.
-    llama.n_tokens = start = min(common, len(tokens) - 1)
-    while llama.n_tokens < len(tokens):
-        if cancel is not None and cancel.is_set():
-            break
-        llama.eval(tokens[llama.n_tokens : llama.n_tokens + _EVAL_BATCH])
-    return int(llama.n_tokens) - start
+    def _note_speed(self, tokens: int, seconds: float) -> None:
+        if tokens < _SPEED_MIN_BATCH or seconds <= 0:
+            return
+        speed = tokens / seconds
+        self._speed = speed if self._speed is None else 0.5 * self._speed + 0.5 * speed
 
 
 def _single_tokens(llama: Any) -> set[str]:

@@ -16,8 +16,13 @@
 //     --timeout SEC       overall budget (default 420)
 //     --extra-settings JSON  more user settings (e.g. another backend while developing)
 //     --no-loading-check  do not require the loading state (remote backends have none)
-//     --scenario NAME     "ghost-text" (default) or "missing-server": --server names a file that
-//                         does not exist; the user must be offered Install / Open Setting once
+//     --scenario NAME     "ghost-text" (default), "missing-server" (--server names a file that
+//                         does not exist; the user must be offered Install / Open Setting once)
+//                         or "rest-then-type" (below)
+//   rest-then-type: default settings (only codestral.server.path); --file FILE is copied into the
+//   workspace and opened, the cursor goes to the end of --line N (1-based, a blank line keeping its
+//   indentation), rests --rest SEC (default 8), types --type TEXT, and ghost text must appear
+//   within --ghost-deadline SEC (default 90) without any other key; Tab accepts, Ctrl+S saves.
 // Exit code 0 when every check passed; the reason is printed and written to result.json otherwise.
 // Needs Node 24 (code-server's own node, DIR/bin/node).
 
@@ -103,6 +108,9 @@ async function main() {
     fs.mkdirSync(d, { recursive: true });
   }
   fs.writeFileSync(path.join(workspace, HOLE_FILE), ORIGINAL);
+  if (args.file) {
+    fs.copyFileSync(path.resolve(args.file), path.join(workspace, path.basename(args.file)));
+  }
   writeUserSettings();
 
   const install = spawnSync(path.join(csDir, "code-server"), [
@@ -164,28 +172,13 @@ async function main() {
     await missingServer(page);
     return;
   }
+  if (args.scenario === "rest-then-type") {
+    await restThenType(page);
+    return;
+  }
 
-  // Open the file as a user would: Quick Open.
-  await page.waitForSelector(".part.statusbar", { timeout: 60_000 });
-  await sleep(1500);
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30_000 });
-  await page.keyboard.type(HOLE_FILE, { delay: 30 });
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${HOLE_FILE}"]`, { timeout: 30_000 });
-  await sleep(300);
-  await page.keyboard.press("Enter");
-  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30_000 });
-  step("file opened");
-
-  // The status bar item must show loading, then ready.
-  await waitFor(async () => {
-    const all = await labels(page);
-    const last = all[all.length - 1];
-    if (last && /^Codestral: error/.test(last.label) && Date.now() - last.t > 10_000) {
-      throw new Error(`the status bar item shows an error: ${last.label}`);
-    }
-    return all.some((l) => /^Codestral: ready/.test(l.label));
-  }, 240_000, "the status bar item to say ready", async () => JSON.stringify(await labels(page)));
+  await openFile(page, HOLE_FILE);
+  await waitForReady(page);
   const seenLabels = await labels(page);
   result.statusLabels = seenLabels.map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
   const loading = seenLabels.filter((l) => /^Codestral: (loading|starting)/.test(l.label));
@@ -198,12 +191,7 @@ async function main() {
   await page.screenshot({ path: path.join(artifacts, "status-ready.png") });
 
   // Go to the hole (Ctrl+G, line number), end of its indentation, and type like a user.
-  await page.click(".monaco-editor .view-lines");
-  await page.keyboard.press("Control+G");
-  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 10_000 });
-  await page.keyboard.type(String(HOLE_LINE), { delay: 30 });
-  await page.keyboard.press("Enter");
-  await page.keyboard.press("End");
+  await goToLineEnd(page, HOLE_LINE);
   await page.keyboard.type(TYPED, { delay: 90 });
   const typedAt = Date.now();
   step("typed", { text: TYPED });
@@ -267,19 +255,8 @@ async function main() {
   await page.keyboard.press("Tab");
   await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
   step("accepted with Tab");
-  await page.keyboard.press("Control+S");
-  const file = path.join(workspace, HOLE_FILE);
-  // The editor writes the file in place: wait until it holds the typed text and reads the same twice.
-  let saved = "";
-  await waitFor(async () => {
-    const first = fs.readFileSync(file, "utf8");
-    await sleep(150);
-    saved = fs.readFileSync(file, "utf8");
-    return saved === first && (saved.split("\n")[HOLE_LINE - 1] ?? "").trimStart().startsWith(TYPED);
-  }, 15_000, "the file to be saved", () => JSON.stringify(fs.readFileSync(file, "utf8")));
-  fs.writeFileSync(path.join(artifacts, "saved-arith.py"), saved);
-  step("saved");
-  checkSaved(saved, ghost);
+  const saved = await save(page, HOLE_FILE, HOLE_LINE, TYPED);
+  checkSaved({ original: ORIGINAL, holeLine: HOLE_LINE, typed: TYPED }, saved, ghost);
   await page.screenshot({ path: path.join(artifacts, "accepted.png") });
 
   // Settings are live: turning Python off in settings.json changes the status without a restart.
@@ -319,19 +296,22 @@ async function main() {
   }
 }
 
-function checkSaved(saved, ghost) {
-  const lines = ORIGINAL.split("\n");
-  const before = lines.slice(0, HOLE_LINE - 1).join("\n") + "\n";
-  const after = "\n" + lines.slice(HOLE_LINE).join("\n");
-  const holeIndent = lines[HOLE_LINE - 1];
-  if (!saved.startsWith(before + holeIndent + TYPED)) {
-    throw new Error(`the saved file does not hold what was typed at the hole:\n${saved}`);
+// A user at the end of the hole's indentation types `typed`, and the ghost text is accepted: the
+// file must be the original with `typed` and the ghost text at the hole, nothing else changed.
+function checkSaved({ original, holeLine, typed }, saved, ghost) {
+  const lines = original.split("\n");
+  const before = lines.slice(0, holeLine - 1).join("\n") + "\n";
+  const after = "\n" + lines.slice(holeLine).join("\n");
+  const holeIndent = lines[holeLine - 1];
+  if (!saved.startsWith(before + holeIndent + typed)) {
+    throw new Error(`the saved file does not hold what was typed at the hole:\n${saved.split("\n").slice(Math.max(0, holeLine - 5), holeLine + 5).join("\n")}`);
   }
   if (!saved.endsWith(after)) {
-    throw new Error(`the saved file lost the text after the hole:\n${saved}`);
+    throw new Error(`the saved file lost the text after the hole:\n${saved.split("\n").slice(Math.max(0, holeLine - 5), holeLine + 5).join("\n")}`);
   }
-  const inserted = saved.slice((before + holeIndent + TYPED).length, saved.length - after.length);
+  const inserted = saved.slice((before + holeIndent + typed).length, saved.length - after.length);
   result.inserted = inserted;
+  result.savedLine = saved.split("\n")[holeLine - 1];
   if (!inserted.trim()) {
     throw new Error("nothing was inserted after the typed text");
   }
@@ -342,6 +322,95 @@ function checkSaved(saved, ghost) {
     throw new Error(`inserted text ${JSON.stringify(inserted)} is not the ghost text ${JSON.stringify(ghost)}`);
   }
   step("file holds the suggestion", { inserted });
+}
+
+// A large real file, default settings: the user opens it, goes to a hole, pauses there (the
+// extension tells the server the cursor rests: codestral/didFocus), types one character and gets a
+// suggestion without pressing anything else.
+async function restThenType(page) {
+  const source = path.resolve(required("file"));
+  const name = path.basename(source);
+  const holeLine = Number(required("line"));
+  const typed = required("type");
+  const restMs = Number(args.rest ?? 8) * 1000;
+  const deadlineMs = Number(args["ghost-deadline"] ?? 90) * 1000;
+  const original = fs.readFileSync(path.join(workspace, name), "utf8");
+
+  await openFile(page, name);
+  await waitForReady(page);
+  result.statusLabels = (await labels(page)).map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
+  await goToLineEnd(page, holeLine);
+  step("cursor at the hole", { line: holeLine });
+  await sleep(restMs);
+  step("rested", { seconds: restMs / 1000, ghostWhileResting: await ghostText(page) });
+  await page.keyboard.type(typed, { delay: 90 });
+  const typedAt = Date.now();
+  step("typed", { text: typed });
+  const ghost = await waitForGhost(page, deadlineMs);
+  if (!ghost) {
+    throw new Error(`no ghost text within ${deadlineMs / 1000}s of typing ${JSON.stringify(typed)} (no other key was pressed)`);
+  }
+  result.timings.ghostAfterTypingSec = Number(((Date.now() - typedAt) / 1000).toFixed(1));
+  result.ghostText = ghost;
+  step("ghost text shown", { ghost, afterSec: result.timings.ghostAfterTypingSec });
+  await page.screenshot({ path: path.join(artifacts, "ghost-text.png") });
+  await page.keyboard.press("Tab");
+  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
+  step("accepted with Tab");
+  const saved = await save(page, name, holeLine, typed);
+  checkSaved({ original, holeLine, typed }, saved, ghost);
+  await page.screenshot({ path: path.join(artifacts, "accepted.png") });
+}
+
+async function openFile(page, name) {
+  // Open the file as a user would: Quick Open.
+  await page.waitForSelector(".part.statusbar", { timeout: 60_000 });
+  await sleep(1500);
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 30_000 });
+  await page.keyboard.type(name, { delay: 30 });
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`, { timeout: 30_000 });
+  await sleep(300);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30_000 });
+  step("file opened", { name });
+}
+
+async function waitForReady(page) {
+  // The status bar item must show loading, then ready.
+  await waitFor(async () => {
+    const all = await labels(page);
+    const last = all[all.length - 1];
+    if (last && /^Codestral: error/.test(last.label) && Date.now() - last.t > 10_000) {
+      throw new Error(`the status bar item shows an error: ${last.label}`);
+    }
+    return all.some((l) => /^Codestral: ready/.test(l.label));
+  }, 240_000, "the status bar item to say ready", async () => JSON.stringify(await labels(page)));
+}
+
+async function goToLineEnd(page, line) {
+  await page.click(".monaco-editor .view-lines");
+  await page.keyboard.press("Control+G");
+  await page.waitForSelector(".quick-input-widget input", { state: "visible", timeout: 10_000 });
+  await page.keyboard.type(String(line), { delay: 30 });
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("End");
+}
+
+async function save(page, name, holeLine, typed) {
+  await page.keyboard.press("Control+S");
+  const file = path.join(workspace, name);
+  // The editor writes the file in place: wait until it holds the typed text and reads the same twice.
+  let saved = "";
+  await waitFor(async () => {
+    const first = fs.readFileSync(file, "utf8");
+    await sleep(150);
+    saved = fs.readFileSync(file, "utf8");
+    return saved === first && (saved.split("\n")[holeLine - 1] ?? "").trimStart().startsWith(typed);
+  }, 15_000, "the file to be saved", () => JSON.stringify(fs.readFileSync(file, "utf8").split("\n")[holeLine - 1]));
+  fs.writeFileSync(path.join(artifacts, `saved-${name}`), saved);
+  step("saved");
+  return saved;
 }
 
 async function missingServer(page) {
@@ -526,9 +595,10 @@ function writeUserSettings(extra = {}) {
     "chat.disableAIFeatures": true,
     "files.autoSave": "off",
     "codestral.server.path": serverPath,
-    "codestral.maxTokens": 24,
-    "codestral.debounceMs": 50,
-    "codestral.trace.server": "verbose",
+    // The rest-then-type scenario is what a new user gets: every other codestral.* at its default.
+    ...(args.scenario === "rest-then-type"
+      ? {}
+      : { "codestral.maxTokens": 24, "codestral.debounceMs": 50, "codestral.trace.server": "verbose" }),
     ...(args["extra-settings"] ? JSON.parse(args["extra-settings"]) : {}),
     ...extra,
   };

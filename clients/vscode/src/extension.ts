@@ -14,6 +14,7 @@ import {
 } from "vscode-languageclient/node";
 import { CodestralLanguageClient, DOCTOR_METHOD, STATUS_METHOD, serverOptions, type ProgressValue } from "./client";
 import { formatDoctor, parseDoctor } from "./doctor";
+import { FOCUS_METHOD, FocusReporter, type Rest } from "./focus";
 import { DEFAULT_INSTALL_SPEC, installServer } from "./installer";
 import { OnceFilter } from "./once";
 import { RedactingChannel } from "./output";
@@ -31,11 +32,13 @@ import {
   type EnableMap,
   type ServerSettings,
 } from "./settings";
-import { computeStatus, parseServerStatus, type ClientPhase, type ServerStatus, type StatusView } from "./status";
+import { ReadyAfterLoading, computeStatus, parseServerStatus, type ClientPhase, type ServerStatus, type StatusView } from "./status";
 
 const SECTION = "codestral";
 const SECRET_KEY = "codestral.apiKey";
 const SCHEMES = new Set(["file", "untitled"]);
+/** The documents the language client syncs and asks completions for. */
+const DOCUMENT_SELECTOR = [{ scheme: "file" }, { scheme: "untitled" }];
 
 let current: Codestral | undefined;
 
@@ -81,6 +84,13 @@ export class Codestral implements vscode.Disposable {
   private readonly redactor = new Redactor();
   private readonly secretsSeen = new Set<string>();
   private readonly errors = new OnceFilter();
+  private readonly readyEdge = new ReadyAfterLoading();
+  private readonly focus = new FocusReporter({
+    read: () => this.restingCursor(),
+    send: (params) => {
+      void this.client?.sendNotification(FOCUS_METHOD, params).catch((err: unknown) => this.log(`${FOCUS_METHOD} failed: ${String(err)}`));
+    },
+  });
   private readonly rawOutput: vscode.LogOutputChannel;
   private readonly output: RedactingChannel;
   private readonly trace: RedactingChannel;
@@ -101,7 +111,18 @@ export class Codestral implements vscode.Disposable {
     this.registerCommands();
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigChanged(e)),
-      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+      vscode.window.onDidChangeActiveTextEditor(() => {
+        this.render();
+        this.focus.moved();
+      }),
+      vscode.window.onDidChangeTextEditorSelection(() => this.focus.moved()),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length > 0) {
+          this.focus.edited(e.document.uri.toString(), e.document.version, e.contentChanges.map((c) => ({ start: c.range.start, text: c.text })));
+        }
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.focus.closed(doc.uri.toString())),
+      this.focus,
       context.secrets.onDidChange((e) => {
         if (e.key === SECRET_KEY) {
           void this.reloadApiKey();
@@ -160,7 +181,7 @@ export class Codestral implements vscode.Disposable {
     const client = new CodestralLanguageClient(
       serverOptions(found.command, cwd),
       {
-        documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+        documentSelector: DOCUMENT_SELECTOR,
         outputChannel: this.output,
         traceOutputChannel: this.trace,
         revealOutputChannelOn: RevealOutputChannelOn.Never,
@@ -183,6 +204,9 @@ export class Codestral implements vscode.Disposable {
             } finally {
               this.inFlight -= 1;
               this.render();
+              if (this.inFlight === 0) {
+                this.focus.moved(); // a rest held back while the request ran
+              }
             }
           },
           provideCompletionItem: (document, position, context, token, next) =>
@@ -201,6 +225,8 @@ export class Codestral implements vscode.Disposable {
       } else if (e.newState === State.Starting) {
         this.phase = "starting";
         this.server = undefined;
+        this.focus.reset(); // a new process: it has seen no rests yet
+        this.readyEdge.reset();
       } else {
         this.phase = this.stopping ? "stopped" : "failed";
         this.clientMessage = this.stopping ? undefined : "the server stopped; see Show Logs";
@@ -276,6 +302,18 @@ export class Codestral implements vscode.Disposable {
       this.progressMessage = undefined;
     }
     this.render();
+    if (this.readyEdge.update(status.state)) {
+      this.retrigger();
+    }
+  }
+
+  /** The model just finished loading: whatever the user typed meanwhile got an empty answer, so
+   *  ask again where the cursor is now (no extra keystroke needed). */
+  private retrigger(): void {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (doc && this.handles(doc)) {
+      void vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+    }
   }
 
   private onProgress(value: ProgressValue): void {
@@ -336,6 +374,34 @@ export class Codestral implements vscode.Disposable {
 
   private enabledFor(languageId: string): boolean {
     return isLanguageEnabled(this.enableMap(), languageId);
+  }
+
+  /** A document the language client syncs, in a language that is switched on. */
+  private handles(doc: vscode.TextDocument): boolean {
+    return vscode.languages.match(DOCUMENT_SELECTOR, doc) > 0 && this.enabledFor(doc.languageId);
+  }
+
+  /** For `codestral/didFocus`: the active editor's single, empty selection in a handled document,
+   *  while the server is up and has its model (a loading server would drop it; the first ready
+   *  re-triggers suggestions instead) and no inline request is running (it says where the user
+   *  is; once it ends, the rest is looked at again). */
+  private restingCursor(): Rest | undefined {
+    const editor = vscode.window.activeTextEditor;
+    const state = this.server?.state;
+    if (
+      !editor ||
+      !this.client?.isRunning() ||
+      (state !== "ready" && state !== "working") ||
+      this.inFlight > 0 ||
+      !this.config().get<boolean>("warmOnFocus", true) ||
+      editor.selections.length !== 1 ||
+      !editor.selection.isEmpty ||
+      !this.handles(editor.document)
+    ) {
+      return undefined;
+    }
+    const { line, character } = editor.selection.active;
+    return { uri: editor.document.uri.toString(), version: editor.document.version, position: { line, character } };
   }
 
   /** What the server gets: values the user set explicitly, plus the API key from SecretStorage. */

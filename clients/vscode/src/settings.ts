@@ -39,7 +39,7 @@ export const PASSTHROUGH: readonly SettingSpec[] = [
 ];
 
 /** Keys read by the extension itself, never sent to the server. */
-export const CLIENT_ONLY = ["enable", "server.path", "server.installSpec", "trace.server"] as const;
+export const CLIENT_ONLY = ["enable", "server.path", "server.installSpec", "trace.server", "warmOnFocus"] as const;
 
 /** `codestral.enable`: `{ "*": true, "markdown": false }`. */
 export type EnableMap = Readonly<Record<string, boolean>>;

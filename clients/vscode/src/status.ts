@@ -138,3 +138,30 @@ export function parseServerStatus(raw: unknown): ServerStatus | undefined {
     lastLatencyMs: num(r.lastLatencyMs),
   };
 }
+
+/**
+ * "The model just became usable": true for the first `ready` after a `loading`. Requests made
+ * while the model loaded were answered empty, so the extension then asks again for the cursor
+ * the user is at (a keystroke typed during loading gets its suggestion without another key).
+ */
+export class ReadyAfterLoading {
+  private loading = false;
+
+  /** Feed every state the server reports; true when this one should re-trigger suggestions. */
+  update(state: ServerState): boolean {
+    if (state === "loading") {
+      this.loading = true;
+      return false;
+    }
+    if (state === "ready" && this.loading) {
+      this.loading = false;
+      return true;
+    }
+    return false;
+  }
+
+  /** A new server process: what the old one was doing no longer matters. */
+  reset(): void {
+    this.loading = false;
+  }
+}

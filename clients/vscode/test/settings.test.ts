@@ -41,6 +41,12 @@ describe("contributed settings", () => {
     assert.deepEqual(Object.keys(props).filter((k) => !known.has(k)), []);
   });
 
+  it("keep the client's own switches out of what the server is sent", () => {
+    assert.equal(props["codestral.warmOnFocus"]?.default, true);
+    assert.deepEqual(CLIENT_ONLY.filter((k) => PASSTHROUGH.some((s) => s.key === k)), []);
+    assert.deepEqual(toServerSettings({ warmOnFocus: false, maxTokens: 8 }, undefined, undefined), { max_tokens: 8 });
+  });
+
   it("never contribute an API key setting", () => {
     assert.deepEqual(Object.keys(props).filter((k) => /api.?key/i.test(k)), []);
   });

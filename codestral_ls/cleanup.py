@@ -20,6 +20,7 @@ from .modes import (
     Mode,
     code_part,
     indent_width,
+    is_word_char,
     opens_block,
     previous_code_line,
     rules_for,
@@ -224,7 +225,7 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     if not f.prose_ok:
         text = strip_chat_wrapping(text, f.line_prefix)
     if f.mode is Mode.LINE:
-        text = shape_line(text, f)
+        text = shape_line(continue_word(text, f), f)
     elif f.mode is Mode.BLOCK:
         text = shape_block(text, f)
     else:
@@ -298,6 +299,37 @@ def shape_line(text: str, f: _Facts) -> str:
         rest = head.lstrip("\n")
         return "\n" + rest.split("\n", 1)[0] if rest.strip() else ""
     return text.split("\n", 1)[0]
+
+
+def continue_word(text: str, f: _Facts) -> str:
+    """After a word the user is typing, an answer continues it; it never starts a new line's
+    indentation on the cursor's line (``ret`` + ``    if x:``) or types the word again
+    (``de`` + `` def f():``, which becomes ``f f():``).
+
+    One space after a whole word is ordinary code (``return`` + `` x``), so a single space is
+    only suspect when the word typed so far is a fragment: it is not a word anywhere before it.
+    """
+    typed = _typed_word(f.line_prefix)
+    if not typed or text[:1] not in (" ", "\t"):
+        return text
+    rest = text.lstrip(" \t")
+    if not rest or rest.startswith(("\n", "\r")):
+        return text  # the line is finished: shape_line decides about the next one
+    lead = text[: len(text) - len(rest)]
+    retyped = rest.startswith(typed) and len(rest) > len(typed) and is_word_char(rest[len(typed)])
+    if lead == " ":
+        before = f.prefix[: len(f.prefix) - len(typed)]
+        if not retyped or re.search(rf"(?<!\w){re.escape(typed)}(?!\w)", before):
+            return text
+    return rest[len(typed) :] if retyped else ""
+
+
+def _typed_word(line_prefix: str) -> str:
+    end = len(line_prefix)
+    start = end
+    while start > 0 and is_word_char(line_prefix[start - 1]):
+        start -= 1
+    return line_prefix[start:end]
 
 
 def shape_gap(text: str, f: _Facts) -> str:

@@ -463,6 +463,8 @@ class Engine:
                     await job()
                 except BackendError as exc:
                     log.debug("background work failed: %s", exc.user_message)
+                except Exception:  # reading ahead is optional: it must never stop the server
+                    log.exception("background work failed")
             if self._jobs and self._jobs[0] is job:
                 self._jobs.pop(0)
 

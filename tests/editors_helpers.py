@@ -83,8 +83,10 @@ def doc_snippet(name: str) -> str:
     return match.group(2) + "\n"
 
 
-def server_env(tmp: Path, **settings: str) -> dict[str, str]:
+def server_env(tmp: Path, *, defaults: bool = False, **settings: str) -> dict[str, str]:
     """Environment for an editor whose `codestral-ls` must be this checkout's server.
+
+    ``defaults`` leaves every budget as a new user has it (no ``max_tokens`` cap).
 
     Settings travel as CODESTRAL_LS_* variables (the editor passes its environment on to the
     server), so the documented editor configuration is used unchanged. XDG_CONFIG_HOME keeps the
@@ -101,7 +103,8 @@ def server_env(tmp: Path, **settings: str) -> dict[str, str]:
     config_home = tmp / "config"
     config_home.mkdir(exist_ok=True)
     env["XDG_CONFIG_HOME"] = str(config_home)
-    env["CODESTRAL_LS_MAX_TOKENS"] = MAX_TOKENS
+    if not defaults:
+        env["CODESTRAL_LS_MAX_TOKENS"] = MAX_TOKENS
     env["CODESTRAL_LS_LOG_LEVEL"] = "debug"
     env["CODESTRAL_LS_LOG_FILE"] = str(tmp / "codestral-ls.log")
     env["TERM"] = "xterm-256color"

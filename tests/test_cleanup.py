@@ -460,3 +460,41 @@ def test_none_mode_never_suggests() -> None:
     ctx = CleanupContext("pri", "nt(x)", "python", Mode.NONE)
     assert clean("nt", ctx) == ""
     assert answer_complete("", ctx)
+
+
+# --------------------------------------------------------------------------- inside a word
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "expected"),
+    [
+        # must fire: a new line's indentation pulled onto the cursor's line after a fragment
+        (
+            "def weekday(year, month, day):\n    ret█\n",
+            "    if not datetime.MINMONTH <= month <= datetime.MAXMONTH:\n",
+            "",
+        ),
+        # must fire: the fragment typed again (with indentation, or one space)
+        (
+            "class Posix:\n    def __init__(self, posix):\n        s█\n",
+            "        self.posix = posix\n",
+            "elf.posix = posix",
+        ),
+        ("class A:\n    de█\n", " def area(self):\n", "f area(self):"),
+        ("function area(w, h) {\n  ret█\n}\n", "  return w * h;\n", "urn w * h;"),
+        (
+            "const total = items.map(x => x.price).red█\n",
+            "    reduce((a, b) => a + b, 0);\n",
+            "uce((a, b) => a + b, 0);",
+        ),
+        # must not fire: the word continues, or a whole word is followed by a space
+        ("def area(w, h):\n    ret█\n", "urn w * h\n", "urn w * h"),
+        ("def area(w, h):\n    return█\n", " w * h\n", " w * h"),
+        ("import os\nimport█\n", " importlib\n", " importlib"),  # `import` is a whole word here
+        ("let x = y█\n", " + 1;\n", " + 1;"),
+        ("function f() {\n  return█\n}\n", " 42;\n", " 42;"),
+    ],
+)
+def test_an_answer_inside_a_word_continues_it(doc: str, raw: str, expected: str) -> None:
+    language = "javascript" if "function" in doc or "const " in doc or "let " in doc else "python"
+    assert clean_at(doc, raw, language) == expected

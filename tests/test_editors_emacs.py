@@ -110,7 +110,12 @@ def test_eglot_offers_and_inserts_the_embedded_models_suggestion(
     emacs: Path, embedded_model: Path, tmp_path: Path
 ) -> None:
     result = run_eglot(
-        emacs, tmp_path, MULTIPLY, "result = mult", server_env(tmp_path), timeout=240
+        emacs,
+        tmp_path,
+        MULTIPLY,
+        "result = mult",
+        server_env(tmp_path, defaults=True),
+        timeout=240,
     )
     assert "label" in result, f"no codestral item came back: {result}"
     assert result["typed"] == "mult"

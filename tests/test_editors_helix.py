@@ -117,7 +117,14 @@ def test_helix_offers_and_inserts_the_embedded_models_suggestion(
     helix: Path, embedded_model: Path, tmp_path: Path
 ) -> None:
     with tmux_terminal() as term:
-        source_file = open_in_helix(term, helix, tmp_path, MULTIPLY, 5, server_env(tmp_path))
+        source_file = open_in_helix(
+            term,
+            helix,
+            tmp_path,
+            MULTIPLY,
+            5,
+            server_env(tmp_path, defaults=True),
+        )
         term.type(" mult")
         waited = wait_for_item(term, r"mult[^…\n]*…", timeout=240)
         menu = term.screen()

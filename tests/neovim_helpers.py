@@ -118,8 +118,16 @@ def run_lua_specs(nvim: Path, spec: Path, timeout: float = 120) -> subprocess.Co
     )
 
 
-def run_scenario(nvim: Path, tmp: Path, env: dict[str, str], **options: str) -> dict[str, Any]:
-    """Run ``tests/e2e/inline_e2e.lua`` with options (CODESTRAL_E2E_<NAME>) and its results."""
+def run_scenario(
+    nvim: Path,
+    tmp: Path,
+    env: dict[str, str],
+    *,
+    script: str = "inline_e2e.lua",
+    timeout: float = 200,
+    **options: str,
+) -> dict[str, Any]:
+    """Run ``tests/e2e/<script>`` with options (CODESTRAL_E2E_<NAME>) and return its results."""
     work = tmp / "work"
     work.mkdir(parents=True, exist_ok=True)
     out = tmp / "result.json"
@@ -132,29 +140,34 @@ def run_scenario(nvim: Path, tmp: Path, env: dict[str, str], **options: str) -> 
         }
     )
     full.update({f"CODESTRAL_E2E_{k.upper()}": v for k, v in options.items()})
-    script = PLUGIN / "tests" / "e2e" / "inline_e2e.lua"
+    path = PLUGIN / "tests" / "e2e" / script
     done = subprocess.run(
-        [str(nvim), "--headless", "-n", "-i", "NONE", "-u", str(script)],
+        [str(nvim), "--headless", "-n", "-i", "NONE", "-u", str(path)],
         cwd=work,
         env=full,
         capture_output=True,
         text=True,
-        timeout=200,
+        timeout=timeout,
         check=False,
     )
+    logs = [work / "server.log", Path(env.get("CODESTRAL_LS_LOG_FILE", work / "server.log"))]
     if not out.exists():
         raise AssertionError(
             f"nvim wrote no results (exit {done.returncode}):\n{done.stdout[-3000:]}\n"
-            f"{done.stderr[-3000:]}\n{server_log(work)}"
+            f"{done.stderr[-3000:]}\n{server_log(*logs)}"
         )
     result: dict[str, Any] = json.loads(out.read_text())
-    result["server_log"] = server_log(work)
+    result["server_log"] = server_log(*logs)
     return result
 
 
-def server_log(work: Path) -> str:
-    log = work / "server.log"
-    return log.read_text(errors="replace")[-4000:] if log.exists() else "(no server log)"
+def server_log(*logs: Path) -> str:
+    """The tail of the first server log that exists (the plugin's log_file, or the server's
+    own default, which the tests point into the test's directory)."""
+    for log in logs:
+        if log.exists():
+            return log.read_text(errors="replace")[-4000:]
+    return "(no server log)"
 
 
 def explain(result: dict[str, Any]) -> str:

@@ -94,3 +94,71 @@ def test_menu_opt_in_shows_suggestions_with_the_menu(nvim: Path, tmp_path: Path)
     assert r["ok"], explain(r)
     assert r["pum_still_open"], explain(r)
     assert r["ghost_with_menu"]["text"] == "_table = {}", explain(r)
+
+
+@pytest.mark.parametrize(
+    ("mode", "legacy", "wait_for_load"),
+    [
+        ("native", "0", "0"),
+        ("fallback", "0", "0"),
+        ("fallback", "1", "0"),
+        ("native", "0", "1"),
+        ("fallback", "0", "1"),
+    ],
+    ids=[
+        "native",
+        "fallback-lsp-config",
+        "fallback-lsp-start",
+        "native-server-waits",
+        "fallback-server-waits",
+    ],
+)
+def test_resting_cursor_and_the_suggestion_after_loading(
+    nvim: Path, tmp_path: Path, mode: str, legacy: str, wait_for_load: str
+) -> None:
+    """codestral/didFocus where the cursor rests (once per place), and a suggestion that
+    appears by itself when the model finishes loading while the user is typing, whether the
+    server answered the requests made while loading at once (with nothing) or held them."""
+    if mode == "native":
+        require_native(nvim)
+    r = run_scenario(
+        nvim,
+        tmp_path,
+        server_env(tmp_path),
+        script="focus_e2e.lua",
+        scenario="focus",
+        mode=mode,
+        legacy=legacy,
+        wait_for_load=wait_for_load,
+    )
+    assert r["ok"], explain(r)
+    assert r["path"] == mode, explain(r)
+    uri = (tmp_path / "work" / "fib.py").as_uri()
+    # Opening the file: the server hears where the cursor is (top of the file).
+    assert r["focus_after_open"] == [[0, 0]], explain(r)
+    # A move and a rest: one notification, for where the cursor stopped, not where it passed;
+    # the server receives exactly the LSP TextDocumentPositionParams.
+    assert r["focus_after_move"] == [[4, 2]], explain(r)
+    assert r["server_focus"][1] == {
+        "textDocument": {"uri": uri},
+        "position": {"line": 4, "character": 2},
+    }, explain(r)
+    # Away and back again without an edit: nothing new to tell.
+    assert r["focus_after_return"] == [], explain(r)
+    # Typing while the model loads: the requests get empty answers, nothing is shown, and no
+    # didFocus goes out (the edits and requests tell the server where the cursor is).
+    assert r["mode_before_ready"] == "i", explain(r)
+    assert r["requests_while_loading"] >= 1, explain(r)
+    assert r["ghost_while_loading"] is None, explain(r)
+    assert r["focus_while_typing"] == [], explain(r)
+    # "ready": the suggestion appears without another key, from one new request.
+    assert r["line_unchanged_until_ready"], explain(r)
+    assert r["ghost_after_ready"] is not None, explain(r)
+    assert r["ghost_after_ready"]["text"] == "1) + fibonacci(n - 2)", explain(r)
+    # A new request when the ones made while loading were answered empty; none when the
+    # server still holds one (it answers it now).
+    assert r["requests_after_ready"] == (0 if wait_for_load == "1" else 1), explain(r)
+    assert r["focus_at_ready"] == [], explain(r)
+    assert r["line_after_accept"] == "    return fibonacci(n - 1) + fibonacci(n - 2)", explain(r)
+    # Everything the client sent arrived, and nothing more.
+    assert len(r["server_focus"]) == 2, explain(r)

@@ -23,7 +23,7 @@ def nvim() -> Path:
 
 def test_there_are_specs_for_every_module() -> None:
     names = {p.name.removesuffix("_spec.lua") for p in SPECS}
-    assert {"config", "text", "ghost", "controller", "keys", "status"} <= names
+    assert {"config", "text", "ghost", "controller", "keys", "status", "focus"} <= names
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])

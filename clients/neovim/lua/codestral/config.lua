@@ -5,9 +5,10 @@ local M = {}
 --- Keys the server accepts in initializationOptions / didChangeConfiguration (config.py).
 M.server_keys = {
   'enabled', 'disabled_languages', 'backend', 'model', 'template', 'max_tokens', 'temperature',
-  'prefix_tokens', 'suffix_tokens', 'context_tokens', 'timeout_ms', 'debounce_ms',
-  'cache_entries', 'n_ctx', 'n_threads', 'n_gpu_layers', 'api_base', 'api_key', 'remote_model',
-  'raw_prompt', 'connect_timeout_ms', 'request_timeout_ms', 'allow_insecure_http', 'exclude',
+  'prefix_tokens', 'suffix_tokens', 'context_tokens', 'timeout_ms', 'eval_budget_ms', 'layout',
+  'window_grid', 'debounce_ms', 'cache_entries', 'type_through', 'speculate', 'n_ctx',
+  'n_threads', 'n_gpu_layers', 'api_base', 'api_key', 'remote_model', 'raw_prompt',
+  'connect_timeout_ms', 'request_timeout_ms', 'allow_insecure_http', 'exclude',
   'completion_item', 'log_level',
 }
 
@@ -23,6 +24,7 @@ M.defaults = {
   debounce_ms = 150, -- fallback path: quiet time before a request (0.12 native: 200 ms fixed)
   show_with_menu = false, -- also show suggestions while a completion menu is open
   notify = true, -- surface server errors through vim.notify (once per distinct message)
+  focus = true, -- tell the server where the cursor rests (codestral/didFocus), for a fast first suggestion
   keys = {
     accept = '<Tab>',
     accept_word = '<M-Right>',
@@ -107,7 +109,7 @@ function M.resolve(user)
       return nil, ('codestral: option %q must be a number >= 0'):format(key)
     end
   end
-  for _, key in ipairs({ 'auto_trigger', 'show_with_menu', 'notify' }) do
+  for _, key in ipairs({ 'auto_trigger', 'show_with_menu', 'notify', 'focus' }) do
     if type(opts[key]) ~= 'boolean' then
       return nil, ('codestral: option %q must be true or false'):format(key)
     end

@@ -221,6 +221,30 @@ function M.trigger(bufnr)
   return true
 end
 
+--- The server has just finished loading the model. A request it answered (empty) while it
+--- loaded would leave the user without a suggestion until the next key, so ask again where
+--- the user is typing; a request still waiting for its answer needs no second one.
+--- On 0.12 the answer is drawn like the trigger key's, until the built-in UI has its own.
+---@return boolean asked
+function M.on_ready()
+  local bufnr = api.nvim_get_current_buf()
+  if not M.enabled or not M.opts or not M.opts.auto_trigger or not M.bufs[bufnr] then
+    return false
+  end
+  local client = lsp.client(bufnr)
+  if not in_insert() or not client or lsp.inline_pending(client, bufnr) then
+    return false
+  end
+  if ghost.visible(bufnr) or (M.path == 'native' and native.visible(bufnr)) then
+    return false
+  end
+  if menu.visible() and not M.opts.show_with_menu then
+    return false
+  end
+  M.request(bufnr, AUTOMATIC)
+  return true
+end
+
 --- Set up the autocommands of one buffer the server attached to.
 ---@param bufnr integer
 function M.attach(bufnr)

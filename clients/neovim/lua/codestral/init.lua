@@ -2,6 +2,7 @@
 --   require('codestral').setup({})
 local config = require('codestral.config')
 local controller = require('codestral.controller')
+local focus = require('codestral.focus')
 local ghost = require('codestral.ghost')
 local keys = require('codestral.keys')
 local lsp = require('codestral.lsp')
@@ -266,6 +267,7 @@ function M.setup(user_opts)
     callback = ghost.define_highlight,
   })
   controller.setup_global()
+  focus.setup_global()
   map_keys(opts.keys)
   if not first then
     lsp.push_settings(opts.settings)
@@ -283,6 +285,15 @@ function M.setup(user_opts)
   lsp.start(opts, {
     on_attach = function(_, bufnr)
       controller.attach(bufnr)
+      focus.attach(bufnr)
+    end,
+    on_status = function(before, now)
+      if before == 'loading' and now == 'ready' then
+        -- Whatever the server was told while it loaded is lost: tell it again.
+        focus.forget()
+        controller.on_ready()
+        focus.on_ready()
+      end
     end,
   })
 end

@@ -18,9 +18,9 @@ function M.request(client, method, params, handler, bufnr)
   return client.request(method, params, handler, bufnr)
 end
 
-function M.notify(client, method, params)
+function M.notify(client, method, params, bufnr)
   if has_011 then
-    return client:notify(method, params)
+    return client:notify(method, params, bufnr)
   end
   return client.notify(method, params)
 end
@@ -87,7 +87,7 @@ end
 
 --- The client configuration shared by both ways of starting the server.
 ---@param opts table
----@param hooks table {on_attach: fun(client, bufnr)}
+---@param hooks table {on_attach: fun(client, bufnr), on_status: nil|fun(before: string|nil, now: string)}
 ---@return table
 function M.client_config(opts, hooks)
   local payload = config.payload(opts.settings)
@@ -104,9 +104,18 @@ function M.client_config(opts, hooks)
     end,
     handlers = {
       ['codestral/status'] = function(_, params)
+        local before = status.last and status.last.state
         status.update(params)
+        local now = status.last and status.last.state
         vim.schedule(function()
-          pcall(api.nvim_exec_autocmds, 'User', { pattern = 'CodestralStatus', modeline = false })
+          if hooks.on_status and now then
+            hooks.on_status(before, now)
+          end
+          pcall(api.nvim_exec_autocmds, 'User', {
+            pattern = 'CodestralStatus',
+            modeline = false,
+            data = { state = now, previous = before },
+          })
           pcall(vim.cmd.redrawstatus)
         end)
         return vim.NIL
@@ -189,6 +198,19 @@ function M.inline_request(client, bufnr, kind, callback)
     callback(err, result)
   end, bufnr)
   return ok and id or nil
+end
+
+--- Whether an inline completion request for this buffer is waiting for the server's answer.
+---@param client vim.lsp.Client
+---@param bufnr integer
+---@return boolean
+function M.inline_pending(client, bufnr)
+  for _, req in pairs(client.requests or {}) do
+    if req.type == 'pending' and req.bufnr == bufnr and req.method == 'textDocument/inlineCompletion' then
+      return true
+    end
+  end
+  return false
 end
 
 --- Byte column of an LSP position's character on a line, for any position encoding.

@@ -15,6 +15,16 @@ M.delay_ms = 80
 M.requests = 0
 M.cancelled = 0
 M.settings_changes = {}
+--- `codestral/didFocus` params received, in order.
+M.focus = {}
+--- With true, the server stays "loading" (answering empty suggestions, as codestral-ls does)
+--- until `M.finish_loading()`.
+M.hold_loading = false
+--- With true, requests made while loading wait for the end of loading and are answered then
+--- (what codestral-ls does since it waits for the model), instead of at once with nothing.
+M.wait_for_load = false
+M.state = 'starting'
+M.encoding = 'utf-8'
 
 local function status(state)
   return {
@@ -78,29 +88,36 @@ function M.cmd(dispatchers)
         capabilities = {
           inlineCompletionProvider = true,
           textDocumentSync = { openClose = true, change = 1 },
-          positionEncoding = 'utf-8',
+          positionEncoding = M.encoding,
         },
         serverInfo = { name = 'codestral-ls', version = 'fake' },
       })
     elseif method == 'textDocument/inlineCompletion' then
       M.requests = M.requests + 1
       pending[id] = callback
-      vim.defer_fn(function()
+      local function answer()
         if not pending[id] then
+          return
+        end
+        local loading = M.state == 'loading'
+        if loading and M.wait_for_load then
+          vim.defer_fn(answer, 20)
           return
         end
         pending[id] = nil
         local lines = docs[params.textDocument.uri] or {}
         local line = lines[params.position.line + 1] or ''
         local items = {}
-        for _, text in ipairs(M.answer(line:sub(1, params.position.character))) do
+        local answers = loading and {} or M.answer(line:sub(1, params.position.character))
+        for _, text in ipairs(answers) do
           local range = { start = params.position, ['end'] = params.position }
           table.insert(items, { insertText = text, range = range })
         end
         callback(nil, { items = items })
-      end, M.delay_ms)
+      end
+      vim.defer_fn(answer, M.delay_ms)
     elseif method == 'codestral/status' then
-      callback(nil, status('ready'))
+      callback(nil, status(M.state == 'loading' and 'loading' or 'ready'))
     elseif method == 'codestral/doctor' then
       callback(nil, { version = 'fake', checks = { { name = 'backend', ok = true, detail = 'fake' } } })
     elseif method == 'shutdown' then
@@ -113,15 +130,22 @@ function M.cmd(dispatchers)
 
   function srv.notify(method, params)
     if method == 'initialized' then
+      M.state = 'loading'
+      function M.finish_loading()
+        M.state = 'ready'
+        dispatchers.notification('$/progress', { token = 'load', value = { kind = 'end' } })
+        dispatchers.notification('codestral/status', status('ready'))
+      end
       vim.schedule(function()
         dispatchers.server_request('window/workDoneProgress/create', { token = 'load' })
         dispatchers.notification('$/progress', { token = 'load', value = { kind = 'begin', title = 'Loading model' } })
         dispatchers.notification('codestral/status', status('loading'))
-        vim.defer_fn(function()
-          dispatchers.notification('$/progress', { token = 'load', value = { kind = 'end' } })
-          dispatchers.notification('codestral/status', status('ready'))
-        end, 150)
+        if not M.hold_loading then
+          vim.defer_fn(M.finish_loading, 150)
+        end
       end)
+    elseif method == 'codestral/didFocus' then
+      table.insert(M.focus, params)
     elseif method == 'textDocument/didOpen' then
       docs[params.textDocument.uri] = vim.split(params.textDocument.text, '\n', { plain = true })
     elseif method == 'textDocument/didChange' then

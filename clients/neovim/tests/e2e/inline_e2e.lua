@@ -4,102 +4,16 @@
 -- CODESTRAL_E2E_LEGACY=1 (start with vim.lsp.start as on 0.10), CODESTRAL_E2E_DIR (work dir),
 -- CODESTRAL_E2E_OUT (JSON results), CODESTRAL_E2E_HEALTH=1 (also run :checkhealth).
 -- Steps run in a coroutine that yields to the event loop between steps, so typed keys,
--- timers and LSP messages are processed as in an interactive session.
-local root = vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h:h:h')
-vim.opt.runtimepath:prepend(root)
-vim.o.swapfile = false
-vim.o.showmode = false
-vim.o.shadafile = 'NONE'
--- The python ftplugin would probe python3 for pynvim (seconds); not what is tested here.
-vim.g.loaded_python3_provider = 0
-vim.o.completeopt = 'menuone'
-vim.cmd('runtime plugin/codestral.lua')
-
+-- timers and LSP messages are processed as in an interactive session (tests/e2e/harness.lua).
+local h = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/harness.lua')
 local api = vim.api
-local env = function(name, default)
-  local v = os.getenv(name)
-  return (v and v ~= '') and v or default
-end
+local env, log, sleep, wait_until, feed, ghost_text = h.env, h.log, h.sleep, h.wait_until, h.feed, h.ghost_text
+local root, now_ms = h.root, h.now_ms
 local MODE = env('CODESTRAL_E2E_MODE', 'native')
-local DIR = (assert(env('CODESTRAL_E2E_DIR'), 'CODESTRAL_E2E_DIR'))
-local OUT = env('CODESTRAL_E2E_OUT', DIR .. '/result.json')
-local t0 = vim.uv.hrtime()
-local results = { mode = MODE, events = {}, timings = {} }
+local DIR = h.dir
+local results = h.results
+results.mode = MODE
 
-local function now_ms()
-  return math.floor((vim.uv.hrtime() - t0) / 1e6)
-end
-
-local function log(what)
-  table.insert(results.events, ('%6d ms  %s'):format(now_ms(), what))
-end
-
-local finished = false
-local function finish(err)
-  if finished then
-    return
-  end
-  finished = true
-  -- Stop the server the way :quit does, but wait for it, so it exits cleanly.
-  local clients = vim.lsp.get_clients({ name = 'codestral' })
-  for _, client in ipairs(clients) do
-    client:stop()
-  end
-  vim.wait(5000, function()
-    return #vim.lsp.get_clients({ name = 'codestral' }) == 0
-  end, 50)
-  results.ok = err == nil
-  results.error = err
-  local f = assert(io.open(OUT, 'w'))
-  f:write(vim.json.encode(results))
-  f:close()
-  vim.cmd('qa!')
-end
-
-local co
-local function resume(...)
-  local ok, err = coroutine.resume(co, ...)
-  if not ok then
-    finish(debug.traceback(co, tostring(err)))
-  elseif coroutine.status(co) == 'dead' then
-    finish(nil)
-  end
-end
-
-local function sleep(ms)
-  vim.defer_fn(resume, ms)
-  coroutine.yield()
-end
-
-local function wait_until(what, timeout_ms, cond)
-  local start = now_ms()
-  while true do
-    local v = cond()
-    if v then
-      return v
-    end
-    if now_ms() - start > timeout_ms then
-      error(('timed out after %d ms waiting for %s'):format(timeout_ms, what), 2)
-    end
-    sleep(25)
-  end
-end
-
-local function feed(keys, remap)
-  api.nvim_feedkeys(api.nvim_replace_termcodes(keys, true, true, true), remap and 'mt' or 'nt', false)
-end
-
--- Count every inline completion request the client sends.
-local requests = 0
-api.nvim_create_autocmd('LspRequest', {
-  callback = function(ev)
-    local req = ev.data and ev.data.request
-    if req and req.type == 'pending' and req.method == 'textDocument/inlineCompletion' then
-      requests = requests + 1
-      log('request #' .. requests)
-    end
-  end,
-})
 local progress = 0
 api.nvim_create_autocmd('LspProgress', {
   callback = function(ev)
@@ -108,34 +22,6 @@ api.nvim_create_autocmd('LspProgress', {
     log(('progress %s %s'):format(tostring(value.kind), tostring(value.message or value.title or '')))
   end,
 })
-
---- The ghost text on screen: first line and further lines, from either renderer.
-local function ghost_text(buf)
-  local out = nil
-  for _, ns_name in ipairs({ 'nvim.lsp.inline_completion', 'codestral.ghost' }) do
-    local ns = api.nvim_create_namespace(ns_name)
-    local marks = api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })
-    if #marks > 0 then
-      local d = marks[1][4]
-      local function join(chunks)
-        local s = {}
-        for _, c in ipairs(chunks or {}) do
-          if c[2] == 'ComplHint' or c[2] == 'CodestralSuggestion' then
-            table.insert(s, c[1])
-          end
-        end
-        return table.concat(s)
-      end
-      local lines = { join(d.virt_text) }
-      for _, vl in ipairs(d.virt_lines or {}) do
-        table.insert(lines, join(vl))
-      end
-      out = { text = table.concat(lines, '\n'), ns = ns_name, row = marks[1][2], col = marks[1][3] }
-      break
-    end
-  end
-  return out
-end
 
 local SOURCE = {
   'def fibonacci(n):',
@@ -158,7 +44,7 @@ local SOURCE = {
 --- suggestion. Returns the ghost text and the number of requests this burst caused.
 local function type_and_wait(buf, lnum, typed, gap)
   api.nvim_win_set_cursor(0, { lnum, 0 })
-  local before = requests
+  local before = h.requests
   feed('A')
   for i = 1, #typed do
     feed(typed:sub(i, i))
@@ -170,10 +56,10 @@ local function type_and_wait(buf, lnum, typed, gap)
   end)
   local waited = now_ms() - started
   sleep(400) -- let any late request show up in the count
-  return ghost, requests - before, waited
+  return ghost, h.requests - before, waited
 end
 
-co = coroutine.create(function()
+h.run(function()
   log('setup')
   local settings = { max_tokens = 24 }
   local fake = env('CODESTRAL_E2E_FAKE') == '1' and dofile(root .. '/tests/e2e/fake_server.lua')
@@ -285,12 +171,12 @@ co = coroutine.create(function()
     feed('<Esc>')
     sleep(50)
     vim.cmd('Codestral disable')
-    local before = requests
+    local before = h.requests
     api.nvim_win_set_cursor(0, { 5, 0 })
     feed('A')
     feed(' # x')
     sleep(800)
-    results.requests_while_disabled = requests - before
+    results.requests_while_disabled = h.requests - before
     results.ghost_while_disabled = ghost_text(buf) or vim.NIL
     results.statusline_disabled = require('codestral').statusline()
     feed('<Esc>')
@@ -317,12 +203,12 @@ co = coroutine.create(function()
     if fake then
       fake.delay_ms = 1500
       local cancelled = fake.cancelled
-      local sent = requests
+      local sent = h.requests
       api.nvim_win_set_cursor(0, { 1, 0 })
       feed('A')
       feed(' ')
       wait_until('a request in flight', 3000, function()
-        return requests > sent
+        return h.requests > sent
       end)
       sleep(50)
       feed('x')
@@ -346,13 +232,13 @@ co = coroutine.create(function()
       feed('<C-]>', true)
       sleep(400)
       results.ghost_after_dismiss = ghost_text(buf) or vim.NIL
-      local before_trigger = requests
+      local before_trigger = h.requests
       feed('<M-\\>', true)
       local shown = pcall(wait_until, 'ghost text from the trigger key', 5000, function()
         return ghost_text(buf)
       end)
       results.ghost_after_trigger = shown and ghost_text(buf) or vim.NIL
-      results.requests_by_trigger = requests - before_trigger
+      results.requests_by_trigger = h.requests - before_trigger
       feed('<Esc>')
       sleep(50)
       -- 9. Typing the suggestion's next character, then <Tab> at once, inserts the rest once.
@@ -382,16 +268,4 @@ co = coroutine.create(function()
       settings_changes = fake.settings_changes,
     }
   end
-  results.total_ms = now_ms()
-end)
-
-vim.api.nvim_create_autocmd('VimEnter', {
-  once = true,
-  callback = function()
-    vim.schedule(resume)
-  end,
-})
--- A hard stop so a hung scenario never blocks the test runner.
-vim.defer_fn(function()
-  finish('scenario did not finish within 150 s')
 end, 150000)

@@ -339,7 +339,9 @@ class Engine:
         Backends that do not read prompts themselves (remote APIs) always get the full window.
         """
         settings = self.settings
-        layout = choose_layout(settings.layout, request.text, offset, mode)
+        layout = choose_layout(
+            settings.layout, request.text, offset, mode, self.backend.info.rereads_suffix
+        )
         suffix_budget = settings.suffix_tokens if layout == "psm" else 0
         sizes = candidates(settings.prefix_tokens, suffix_budget, settings.window_grid)
         full = self._window(request, offset, mode, sizes[0])
@@ -484,7 +486,10 @@ class Engine:
         """Queue what the user will want next: the suggestion after accepting this one (and
         after accepting it and pressing Enter), then the full window if a smaller one served."""
         jobs: list[_Job] = []
-        if text and self.settings.speculate:
+        # Only where the model runs on this machine: a remote API is never sent requests the
+        # user did not make (they cost money and rate limit).
+        local = isinstance(self.backend, ReadsPrompts)
+        if text and self.settings.speculate and local:
             prefix, suffix = request.text[:offset], request.text[offset:]
             accepted = prefix + text
             jobs.append(self._speculation_job(request, accepted, suffix))
@@ -492,7 +497,7 @@ class Engine:
             if line_end and not text.endswith("\n"):
                 indent = next_line_indent(accepted, request.language)
                 jobs.append(self._speculation_job(request, accepted + "\n" + indent, suffix))
-        if full is not None and isinstance(self.backend, ReadsPrompts):
+        if full is not None and local:
             jobs.append(self._warm_job(full))
         if jobs:
             self.pause_background()
@@ -576,9 +581,9 @@ class Engine:
             ", complete" if complete else (", cut by the time budget" if over_budget else ""),
         )
         text = unheal(raw, healed)
-        # Only the local backend counts tokens exactly; a remote estimate must not pass a
-        # complete answer off as cut short.
-        hit_max = self.backend.info.backend == "local" and (
+        # Only a backend's own tokenizer counts exactly; an estimate must not pass a complete
+        # answer off as cut short.
+        hit_max = self.backend.info.exact_tokens and (
             self.backend.count_tokens(raw) >= fim.max_tokens - 1
         )
         cut_short = over_budget or hit_max
@@ -589,14 +594,7 @@ class Engine:
         return _Answer(clean(text, ctx), finished=complete or not cut_short)
 
     def _special_tokens(self) -> tuple[str, ...]:
-        template = self.backend.info.template
-        if not template:
-            return ()
-        from fim import get_template
-
-        with contextlib.suppress(ValueError):
-            return tuple(get_template(template).special_tokens)
-        return ()
+        return self.backend.info.special_tokens
 
     def _finish(self, result: CompletionResult) -> CompletionResult:
         if result.source == "model":
@@ -680,8 +678,13 @@ def _current_task_cancelling() -> bool:
     return bool(task and task.cancelling())
 
 
-def choose_layout(setting: str, text: str, offset: int, mode: Mode) -> str:
+def choose_layout(
+    setting: str, text: str, offset: int, mode: Mode, rereads_suffix: bool = True
+) -> str:
     """Which exact prompt layout to use for this request.
+
+    A backend that does not read the suffix again after every keystroke (a remote server, or a
+    suffix-first format) always gets the whole FIM prompt: there the suffix costs nothing.
 
     ``prefix_only`` costs a few tokens after a keystroke (only the end of the prompt changed);
     ``psm`` must re-evaluate the whole suffix, because for PSM-trained models every suffix token
@@ -693,7 +696,7 @@ def choose_layout(setting: str, text: str, offset: int, mode: Mode) -> str:
     """
     if setting != "auto":
         return setting
-    if mode is Mode.GAP:
+    if not rereads_suffix or mode is Mode.GAP:
         return "psm"
     end = text.find("\n", offset)
     rest_of_line = text[offset : len(text) if end < 0 else end]

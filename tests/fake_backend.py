@@ -38,9 +38,17 @@ class ScriptedBackend:
     ready: bool = True
     calls: list[Call] = field(default_factory=list)
 
+    #: Behaves like a model evaluated on this machine (PSM suffix read again per keystroke).
+    rereads_suffix: bool = True
+
     @property
     def info(self) -> BackendInfo:
-        return BackendInfo(backend="scripted", model="scripted-model", template="qwen")
+        return BackendInfo(
+            backend="scripted",
+            model="scripted-model",
+            template="qwen",
+            rereads_suffix=self.rereads_suffix,
+        )
 
     async def start(self, progress: ProgressCallback) -> None:
         progress("loading the scripted model", 0)

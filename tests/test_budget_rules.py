@@ -164,7 +164,7 @@ async def test_accepting_the_suggestion_is_answered_ahead_of_time() -> None:
             return "return sum(values)\n"
         return "print(values)\n" if r.prefix.endswith("\n") else "\n"
 
-    backend = ScriptedBackend(answer)
+    backend = ReadingBackend(answer, speed=100_000.0)
     engine = await started(backend, speculate=True)
     shown = await engine.complete(at(trigger=TriggerKind.AUTOMATIC))
     assert shown.text == "return sum(values)"
@@ -191,3 +191,11 @@ def test_the_next_line_is_indented_like_an_editor_would() -> None:
     assert next_line_indent("def f(x):\n    if y:", "python") == "        "
     assert next_line_indent("function f() {\n\tif (x) {", "javascript") == "\t\t"
     assert next_line_indent("a = {\n  b: 1,\n  c: {", "javascript") == "    "
+
+
+async def test_a_remote_api_is_never_asked_ahead_of_the_user() -> None:
+    backend = ScriptedBackend(returns_total)  # a remote API: it does not read prompts here
+    engine = await started(backend, speculate=True)
+    await engine.complete(at(trigger=TriggerKind.AUTOMATIC))
+    await asyncio.sleep(0.3)
+    assert len(backend.calls) == 1

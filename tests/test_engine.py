@@ -239,7 +239,13 @@ class LocalLikeBackend(ScriptedBackend):
 
     @property
     def info(self) -> BackendInfo:
-        return BackendInfo(backend="local", model="scripted-model", template="qwen")
+        return BackendInfo(
+            backend="local",
+            model="scripted-model",
+            template="qwen",
+            exact_tokens=True,
+            rereads_suffix=True,
+        )
 
 
 async def test_a_complete_remote_block_is_not_mistaken_for_a_cut_one() -> None:

@@ -45,12 +45,21 @@ class FimRequest:
 
 @dataclass(frozen=True)
 class BackendInfo:
-    """What the user sees in status lines and ``doctor``: never secrets."""
+    """What the user sees in status lines and ``doctor`` (never secrets), and the facts about
+    the backend the engine decides with, so that it never has to test a backend's name."""
 
     backend: str
     model: str
     template: str = ""
     endpoint: str = ""
+    #: ``count_tokens`` is the model's own tokenizer (so ``max_tokens`` cuts can be trusted).
+    exact_tokens: bool = False
+    #: A keystroke before the cursor makes this backend read every suffix token again before
+    #: it can answer (a PSM prompt evaluated on this machine). Remote servers read a prompt in
+    #: tens of milliseconds and cache it, so for them the suffix is always worth sending.
+    rereads_suffix: bool = False
+    #: Marker texts of the prompt format in use, scrubbed from answers.
+    special_tokens: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

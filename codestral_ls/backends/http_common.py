@@ -444,10 +444,15 @@ class HttpBackend:
             model=self.model_label(),
             template=self.template_name(),
             endpoint=join_url(self.shown_base, self.path),
+            special_tokens=self.special_tokens(),
         )
 
     def template_name(self) -> str:
         return ""
+
+    def special_tokens(self) -> tuple[str, ...]:
+        """Marker texts of a prompt format this backend writes itself (raw prompts)."""
+        return ()
 
     async def start(self, progress: ProgressCallback) -> None:
         """Nothing to load: only refuse a configuration that cannot work."""

@@ -111,10 +111,15 @@ class LocalBackend:
     @property
     def info(self) -> BackendInfo:
         name = self._model_path.name if self._model_path else (self._settings.model or "embedded")
+        template = self._template
         return BackendInfo(
             backend="local",
             model=name,
-            template=self._template.family if self._template else "",
+            template=template.family if template else "",
+            exact_tokens=True,
+            # Suffix-first formats (Codestral's) keep the edited prefix at the prompt's end.
+            rereads_suffix=not (template and template.suffix_first),
+            special_tokens=tuple(template.special_tokens) if template else (),
         )
 
     # ---------------------------------------------------------------- loading

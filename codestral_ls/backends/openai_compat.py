@@ -50,6 +50,9 @@ class OpenAICompatBackend(HttpBackend):
     def template_name(self) -> str:
         return self.settings.template if self._template is not None else ""
 
+    def special_tokens(self) -> tuple[str, ...]:
+        return tuple(self._template.special_tokens) if self._template is not None else ()
+
     def model_label(self) -> str:
         return self.model or "(server default)"
 

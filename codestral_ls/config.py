@@ -58,6 +58,7 @@ class Settings:
     n_ctx: int = 4096
     n_threads: int = 0
     n_gpu_layers: int = -1
+    token_healing: bool = True
     # Remote backends
     api_base: str = ""
     api_key: str = _secret_field()

@@ -618,7 +618,7 @@ class Engine:
             self._on_status(self.status())
 
 
-LOCAL_KEYS = ("model", "template", "n_ctx", "n_threads", "n_gpu_layers")
+LOCAL_KEYS = ("model", "template", "n_ctx", "n_threads", "n_gpu_layers", "token_healing")
 REMOTE_KEYS = (
     "template",
     "api_base",

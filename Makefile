@@ -1,5 +1,5 @@
 # The two commands of the README. Everything installs into ./.venv.
-.PHONY: demo test install install-dev lint
+.PHONY: demo test install install-dev lint dist
 
 demo: install
 	.venv/bin/codestral-ls complete examples/stats.py:10:5
@@ -15,3 +15,7 @@ install-dev:
 
 lint: install-dev
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+# The sdist and the wheel, into dist/ (tests/test_packaging.py installs the wheel in a fresh venv).
+dist: install-dev
+	.venv/bin/python -m build

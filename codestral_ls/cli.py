@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO, cast
 
-from . import __version__
+from . import __version__, model_cli
 from .backends import create_backend
 from .backends.base import BackendError
 from .config import ConfigError, Settings, load_settings
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the configured backend")
     doctor.add_argument("--json", action="store_true")
     doctor.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    model_cli.add_parser(sub)
     return parser
 
 
@@ -75,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_complete(args, settings))
     if args.command == "doctor":
         return asyncio.run(_doctor(args, settings))
+    if args.command == "model":
+        return model_cli.run(args)
     return _serve(args, settings)
 
 
@@ -221,7 +224,19 @@ async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
         {"name": "version", "ok": True, "detail": __version__},
         {"name": "backend", "ok": True, "detail": settings.backend},
     ]
-    ok = True
+    if settings.backend == "local":
+        from .llama_build import check_installed
+
+        build = check_installed()
+        checks.append({"name": "llama-cpp-python", "ok": build.ok, "detail": build.detail})
+        if build.fix:
+            checks[-1]["fix"] = build.fix
+    if not args.json:
+        # Shown before the model loads: a build that crashes in the first decode would
+        # otherwise take the advice down with it.
+        _print_checks(checks)
+        sys.stdout.flush()
+    shown = len(checks)
     try:
         backend = create_backend(settings)
     except BackendError as exc:
@@ -240,10 +255,16 @@ async def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json({"ok": ok, "checks": checks, "settings": settings.public_dict()})
     else:
-        for c in checks:
-            mark = "ok " if c["ok"] else "FAIL"
-            print(f"[{mark}] {c['name']}: {c['detail']}")
+        _print_checks(checks[shown:])
     return 0 if ok else 1
+
+
+def _print_checks(checks: list[dict[str, object]]) -> None:
+    for c in checks:
+        mark = "ok " if c["ok"] else "FAIL"
+        print(f"[{mark}] {c['name']}: {c['detail']}")
+        if c.get("fix"):
+            print(f"       {c['fix']}")
 
 
 def _print_json(obj: object, out: TextIO | None = None) -> None:

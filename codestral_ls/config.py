@@ -94,6 +94,8 @@ class Settings:
             "timeout_ms",
             "eval_budget_ms",
             "window_grid",
+            "connect_timeout_ms",
+            "request_timeout_ms",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting '{name}' must be a positive number")
@@ -106,6 +108,8 @@ class Settings:
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"setting '{name}' must not be negative")
+        if self.n_gpu_layers < -1:
+            raise ConfigError("setting 'n_gpu_layers' must be -1 (all) or more")
         if not 0.0 <= self.temperature <= 2.0:
             raise ConfigError("setting 'temperature' must be between 0 and 2")
 

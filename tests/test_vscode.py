@@ -73,6 +73,16 @@ def test_vsix_holds_what_a_user_needs(built: Path) -> None:
     assert not any("node_modules/" in n or n.startswith("extension/src/") for n in names)
     assert manifest["main"] == "./dist/extension.js"
     assert manifest["engines"]["vscode"] == "^1.91.0"
+    # A Marketplace-ready manifest: packaged without --allow-missing-repository.
+    assert manifest["publisher"] and manifest["homepage"].startswith("https://")
+    assert manifest["repository"]["url"].startswith("https://") and manifest["bugs"]["url"]
+    assert "--allow-missing-repository" not in manifest["scripts"]["package"]
+    # The walkthrough: backend, then the API key, then doctor; its pages are in the .vsix.
+    (walk,) = manifest["contributes"]["walkthroughs"]
+    assert [s["id"] for s in walk["steps"]] == ["backend", "apiKey", "doctor"]
+    for step in walk["steps"]:
+        assert f"extension/{step['media']['markdown']}" in names
+    assert "command:codestral.doctor" in walk["steps"][2]["description"]
     settings = manifest["contributes"]["configuration"]["properties"]
     assert "codestral.enable" in settings and "codestral.server.path" in settings
     assert not [k for k in settings if "apikey" in k.lower().replace("_", "")]
@@ -195,6 +205,58 @@ def test_a_pause_then_one_key_gets_a_suggestion_in_a_large_real_file(
     saved = (artifacts / "saved-textwrap.py").read_text(encoding="utf-8").splitlines(keepends=True)
     assert saved[: opener + 1] == lines[: opener + 1]
     assert saved[len(saved) - (len(lines) - hole_line) :] == lines[hole_line:]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("via", ["login-shell", "install-dir"])
+def test_the_server_is_found_without_the_setting(
+    built: Path, embedded_model: Path, tmp_path: Path, via: str
+) -> None:
+    """No `codestral.server.path`: the extension finds `codestral-ls` the way a user installed it
+    and a suggestion arrives. The extension host's PATH is the one the user's login shell sets up
+    (VS Code and code-server resolve it; the PATH code-server was started with is not it), so
+    `login-shell` puts the server's folder on PATH in ~/.profile of a fresh HOME; `install-dir`
+    has it only in ~/.local/bin, as pipx and uv install it, with no profile adding that folder."""
+    tools = ensure_code_server()
+    if not SERVER.is_file():
+        unavailable(f"{SERVER} not found (pip install -e . first)")
+    artifacts = ARTIFACTS.parent / f"vscode-found-via-{via}"
+    if artifacts.exists():
+        shutil.rmtree(artifacts)
+    ran = run(
+        [
+            str(tools / "bin" / "node"),
+            str(EXTENSION / "e2e" / "run.mjs"),
+            "--code-server",
+            str(tools),
+            "--vsix",
+            str(built),
+            "--server",
+            str(SERVER),
+            "--artifacts",
+            str(artifacts),
+            "--scenario",
+            "suggestion",
+            "--server-via",
+            via,
+            # HOME is a fresh one: the embedded model stays where the fixture put it.
+            "--model-cache",
+            str(embedded_model.parent),
+            "--timeout",
+            "420",
+        ],
+        cwd=EXTENSION,
+        timeout=540,
+        env=e2e_env(tmp_path),
+    )
+    result = read_result(artifacts)
+    if ran.returncode != 0 or not result.get("ok"):
+        pytest.fail(failure_report(artifacts, ran), pytrace=False)
+    found = result.get("serverFound")
+    assert isinstance(found, dict), result
+    assert found.get("via") == {"login-shell": "path", "install-dir": "install-dir"}[via], found
+    assert str(SERVER.parent) not in str(found.get("command")), found  # the user's copy, not ours
+    assert str(result.get("inserted", "")).strip(), result
 
 
 def test_missing_server_offers_install_or_the_setting(built: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from fim import FAMILIES, FimTemplate, detect_family, get_template
 
 from ..config import Settings
-from ..model_files import check_gguf, ensure_default_model
+from ..model_presets import resolve_model
 from .base import (
     BackendConfigError,
     BackendError,
@@ -148,16 +148,13 @@ class LocalBackend:
                 "(see the README), or choose a remote backend"
             ) from None
         settings = self._settings
-        if settings.model:
-            path = Path(settings.model).expanduser()
-            check_gguf(path)
-        else:
-            report("Preparing the embedded model", 0)
-            path = ensure_default_model(
-                lambda done, total: report(
-                    "Preparing the embedded model", int(done * 100 / max(total, 1))
-                )
-            )
+        # An empty setting is the embedded model, a preset name is looked up (never
+        # downloaded here: `codestral-ls model pull`), anything else is a GGUF path.
+        report("Preparing the model", 0)
+        path = resolve_model(
+            settings.model,
+            lambda done, total: report("Preparing the model", int(done * 100 / max(total, 1))),
+        )
         report(f"Loading {path.name}", None)
         started = time.monotonic()
         gpu_layers = settings.n_gpu_layers

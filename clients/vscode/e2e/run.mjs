@@ -17,8 +17,16 @@
 //     --extra-settings JSON  more user settings (e.g. another backend while developing)
 //     --no-loading-check  do not require the loading state (remote backends have none)
 //     --scenario NAME     "ghost-text" (default), "missing-server" (--server names a file that
-//                         does not exist; the user must be offered Install / Open Setting once)
-//                         or "rest-then-type" (below)
+//                         does not exist; the user must be offered Install / Open Setting once),
+//                         "rest-then-type" (below) or "suggestion" (type at the hole, ghost text
+//                         appears, Tab accepts, Ctrl+S saves: nothing else)
+//     --server-via HOW    how the extension is to find --server: "setting" (default:
+//                         codestral.server.path), or with that setting unset and a fresh HOME:
+//                         "login-shell" (~/.profile puts the server's folder on PATH, as a user's
+//                         profile does: VS Code, code-server too, takes the extension host's PATH
+//                         from the user's login shell, not from the process that started it) or
+//                         "install-dir" (no profile adds it: the server is in ~/.local/bin, where
+//                         pipx and uv put it). The extension's log must say it was found that way.
 //   rest-then-type: default settings (only codestral.server.path); --file FILE is copied into the
 //   workspace and opened, the cursor goes to the end of --line N (1-based, a blank line keeping its
 //   indentation), rests --rest SEC (default 8), types --type TEXT, and ghost text must appear
@@ -81,6 +89,8 @@ const extDir = path.join(tmp, "extensions");
 const workspace = path.join(tmp, "workspace");
 const profile = path.join(tmp, "chromium-profile");
 const stateHome = path.join(tmp, "state");
+const serverVia = args["server-via"] ?? "setting";
+const home = path.join(tmp, "home");
 const csLog = path.join(artifacts, "code-server.log");
 let csProc;
 let browser;
@@ -128,6 +138,10 @@ async function main() {
   if (args["model-cache"]) {
     env.CODESTRAL_LS_CACHE_DIR = path.resolve(args["model-cache"]);
   }
+  if (serverVia !== "setting") {
+    env.HOME = prepareHome();
+    step("home prepared", { serverVia, home });
+  }
   csProc = spawn(path.join(csDir, "code-server"), [
     "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--user-data-dir", userData,
     "--extensions-dir", extDir, "--disable-workspace-trust", "--disable-update-check",
@@ -174,6 +188,10 @@ async function main() {
   }
   if (args.scenario === "rest-then-type") {
     await restThenType(page);
+    return;
+  }
+  if (args.scenario === "suggestion") {
+    await suggestion(page);
     return;
   }
 
@@ -362,6 +380,70 @@ async function restThenType(page) {
   await page.screenshot({ path: path.join(artifacts, "accepted.png") });
 }
 
+// The server is not named in any setting: the extension must find it where a user's install put
+// it (see --server-via), and a suggestion must come from it.
+async function suggestion(page) {
+  await openFile(page, HOLE_FILE);
+  await waitForReady(page);
+  result.statusLabels = (await labels(page)).map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
+  const log = () => findFiles(path.join(userData, "logs"), (n) => n === "Codestral.log").map((f) => fs.readFileSync(f, "utf8")).join("\n");
+  const startLine = /Starting (\S+) \(found via ([\w-]+)\)/.exec(log());
+  result.serverFound = startLine ? { command: startLine[1], via: startLine[2] } : null;
+  step("server found", result.serverFound ?? {});
+  const expectedVia = { setting: "setting", "login-shell": "path", "install-dir": "install-dir" }[serverVia];
+  if (!startLine || startLine[2] !== expectedVia) {
+    throw new Error(`the extension should have found the server via ${expectedVia}; its log says: ${log().slice(-1500)}`);
+  }
+  await goToLineEnd(page, HOLE_LINE);
+  await page.keyboard.type(TYPED, { delay: 90 });
+  const typedAt = Date.now();
+  step("typed", { text: TYPED });
+  let ghost = await waitForGhost(page, 90_000);
+  if (!ghost) {
+    step("no ghost text after typing; asking explicitly (Alt+\\)");
+    await page.keyboard.press("Alt+Backslash");
+    ghost = await waitForGhost(page, 60_000);
+  }
+  if (!ghost) {
+    throw new Error("no ghost text (.ghost-text-decoration) appeared");
+  }
+  result.timings.ghostAfterTypingSec = Number(((Date.now() - typedAt) / 1000).toFixed(1));
+  result.ghostText = ghost;
+  step("ghost text shown", { ghost });
+  await page.screenshot({ path: path.join(artifacts, "ghost-text.png") });
+  await page.keyboard.press("Tab");
+  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
+  step("accepted with Tab");
+  const saved = await save(page, HOLE_FILE, HOLE_LINE, TYPED);
+  checkSaved({ original: ORIGINAL, holeLine: HOLE_LINE, typed: TYPED }, saved, ghost);
+}
+
+// A fresh home for code-server (and so for the login shell it asks for the environment), with the
+// server installed the way --server-via says. PATH as code-server itself is started stays as it
+// is: the server's folder is never on it.
+function prepareHome() {
+  const link = (dir) => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.symlinkSync(serverPath, path.join(dir, "codestral-ls"));
+    return dir;
+  };
+  fs.mkdirSync(home, { recursive: true });
+  if (serverVia === "login-shell") {
+    // As after `python -m venv ~/apps/codestral-ls` and a line in ~/.profile.
+    link(path.join(home, "apps", "codestral-ls", "bin"));
+    for (const profile of [".profile", ".zprofile"]) { // bash (and sh), zsh
+      fs.writeFileSync(path.join(home, profile), 'PATH="$HOME/apps/codestral-ls/bin:$PATH"\nexport PATH\n');
+    }
+  } else if (serverVia === "install-dir") {
+    // As `pipx install` / `uv tool install` leave it when no profile puts ~/.local/bin on PATH.
+    link(path.join(home, ".local", "bin"));
+    fs.writeFileSync(path.join(home, ".profile"), "# nothing adds ~/.local/bin to PATH\n");
+  } else {
+    throw new Error(`unknown --server-via ${serverVia}`);
+  }
+  return home;
+}
+
 async function openFile(page, name) {
   // Open the file as a user would: Quick Open.
   await page.waitForSelector(".part.statusbar", { timeout: 60_000 });
@@ -373,7 +455,7 @@ async function openFile(page, name) {
   await sleep(300);
   await page.keyboard.press("Enter");
   await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30_000 });
-  step("file opened", { name });
+  step("file opened", { file: name });
 }
 
 async function waitForReady(page) {
@@ -594,7 +676,7 @@ function writeUserSettings(extra = {}) {
     "telemetry.telemetryLevel": "off",
     "chat.disableAIFeatures": true,
     "files.autoSave": "off",
-    "codestral.server.path": serverPath,
+    ...(serverVia === "setting" ? { "codestral.server.path": serverPath } : {}),
     // The rest-then-type scenario is what a new user gets: every other codestral.* at its default.
     ...(args.scenario === "rest-then-type"
       ? {}

@@ -22,7 +22,9 @@ import { Redactor } from "./redact";
 import { findServer, type Found } from "./serverPath";
 import {
   PASSTHROUGH,
+  explicitValue,
   isLanguageEnabled,
+  keyRules,
   normaliseEnable,
   serverDefaults,
   settingForMessage,
@@ -30,6 +32,7 @@ import {
   withLanguage,
   withResets,
   type EnableMap,
+  type KeyRules,
   type ServerSettings,
 } from "./settings";
 import { ReadyAfterLoading, computeStatus, parseServerStatus, type ClientPhase, type ServerStatus, type StatusView } from "./status";
@@ -42,18 +45,20 @@ const DOCUMENT_SELECTOR = [{ scheme: "file" }, { scheme: "untitled" }];
 
 let current: Codestral | undefined;
 
+/** Where each contributed key may be set (package.json: `scope`, `restrictedConfigurations`). */
+let RULES: ReadonlyMap<string, KeyRules> = new Map();
+
 /** Machine-scoped settings are not in the User settings of a remote window (SSH, WSL,
  *  code-server): open them where they can be set. */
-const MACHINE_SETTINGS = new Set(["codestral.server.path", "codestral.server.installSpec"]);
-
 function openSetting(key: string): Thenable<unknown> {
-  if (vscode.env.remoteName && MACHINE_SETTINGS.has(key)) {
+  if (vscode.env.remoteName && RULES.get(key)?.machine) {
     return vscode.commands.executeCommand("workbench.action.openRemoteSettings", { query: key });
   }
   return vscode.commands.executeCommand("workbench.action.openSettings", key);
 }
 
 export function activate(context: vscode.ExtensionContext): Codestral {
+  RULES = keyRules(context.extension.packageJSON);
   const ext = new Codestral(context);
   current = ext;
   context.subscriptions.push(ext);
@@ -122,6 +127,8 @@ export class Codestral implements vscode.Disposable {
         }
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.focus.closed(doc.uri.toString())),
+      // Trusting the workspace lets its restricted settings (model, exclude, ...) count.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.pushSettings()),
       this.focus,
       context.secrets.onDidChange((e) => {
         if (e.key === SECRET_KEY) {
@@ -169,7 +176,7 @@ export class Codestral implements vscode.Disposable {
     if (!found.ok) {
       this.phase = "missing";
       this.clientMessage = found.reason;
-      this.log(`Server not found: ${found.reason}`);
+      this.log(`Server not found: ${found.reason} (PATH here: ${process.env.PATH ?? ""})`);
       this.render();
       this.offerInstall(found.reason, found.fromSetting);
       return;
@@ -408,10 +415,11 @@ export class Codestral implements vscode.Disposable {
   private serverSettings(): ServerSettings {
     const cfg = this.config();
     const explicit: Record<string, unknown> = {};
+    const trusted = vscode.workspace.isTrusted;
     for (const spec of PASSTHROUGH) {
-      const i = cfg.inspect(spec.key);
-      if (i && (i.globalValue !== undefined || i.workspaceValue !== undefined || i.workspaceFolderValue !== undefined)) {
-        explicit[spec.key] = cfg.get(spec.key);
+      const value = explicitValue(cfg.inspect(spec.key), RULES.get(`${SECTION}.${spec.key}`), trusted);
+      if (value !== undefined) {
+        explicit[spec.key] = value;
       }
     }
     const e = cfg.inspect("enable");

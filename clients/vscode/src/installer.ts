@@ -13,8 +13,11 @@ export { DEFAULT_INSTALL_SPEC } from "./installPlan";
 
 function runStep(step: Step, log: (line: string) => void, token: vscode.CancellationToken): Promise<void> {
   return new Promise((resolve, reject) => {
-    log(`$ ${[step.command, ...step.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ")}`);
-    const child = spawn(step.command, [...step.args], { env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const added = Object.entries(step.env ?? {}).filter(([k]) => process.env[k] === undefined);
+    const prefix = added.map(([k, v]) => `${k}=${JSON.stringify(v)} `).join("");
+    log(`$ ${prefix}${[step.command, ...step.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ")}`);
+    const env = { ...step.env, ...process.env };
+    const child = spawn(step.command, [...step.args], { env, stdio: ["ignore", "pipe", "pipe"] });
     const pump = (chunk: Buffer): void => {
       for (const line of chunk.toString("utf8").split(/\r?\n/)) {
         if (line.trim()) {
@@ -49,7 +52,8 @@ export async function installServer(venv: string, spec: string, output: vscode.O
     void vscode.window.showErrorMessage("Codestral: no Python found on PATH (python3). Install Python 3.11+ first.");
     return false;
   }
-  const plan = installPlan(python, venv, spec, process.platform, fs.existsSync(venvPython(venv, process.platform)));
+  const exists = fs.existsSync(venvPython(venv, process.platform));
+  const plan = installPlan(python, venv, spec, process.platform, exists, process.arch);
   output.appendLine(`Installing codestral-ls into ${venv}`);
   output.show(true);
   try {

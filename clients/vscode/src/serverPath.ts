@@ -14,10 +14,12 @@ export interface Lookup {
   readonly privateVenv: string;
   readonly env: NodeJS.ProcessEnv;
   readonly platform: NodeJS.Platform;
+  /** The user's home folder (default: `os.homedir()`). */
+  readonly home?: string;
 }
 
 export type Found =
-  | { readonly ok: true; readonly command: string; readonly source: "setting" | "path" | "private" }
+  | { readonly ok: true; readonly command: string; readonly source: "setting" | "path" | "install-dir" | "private" }
   | { readonly ok: false; readonly reason: string; readonly fromSetting: boolean };
 
 export function expandHome(p: string, home = os.homedir()): string {
@@ -72,7 +74,54 @@ export function which(name: string, env: NodeJS.ProcessEnv, platform: NodeJS.Pla
   return undefined;
 }
 
-/** The setting wins; then PATH; then the extension's private install. */
+/** Newest first: `Python3.12` before `Python3.9`. */
+function pythonVersionDirs(parent: string, prefix: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const version = (n: string): number[] => n.slice(prefix.length).split(".").map((x) => Number.parseInt(x, 10) || 0);
+  return names
+    .filter((n) => n.startsWith(prefix) && /^\d/.test(n.slice(prefix.length)))
+    .sort((a, b) => {
+      const [va, vb] = [version(a), version(b)];
+      return (vb[0] ?? 0) - (va[0] ?? 0) || (vb[1] ?? 0) - (va[1] ?? 0);
+    })
+    .map((n) => path.join(parent, n));
+}
+
+/**
+ * Folders where the usual installers put `codestral-ls`, for when the editor's PATH lacks them:
+ * VS Code takes PATH from the user's login shell (a remote or code-server window too), and a
+ * profile that never adds `~/.local/bin` — pipx or uv installed without `ensurepath`, a shell that
+ * VS Code cannot run, an app started from the dock — leaves them out.
+ *   pipx: $PIPX_BIN_DIR, else ~/.local/bin;  uv tool: $UV_TOOL_BIN_DIR, $XDG_BIN_HOME, else
+ *   ~/.local/bin;  pip install --user: ~/.local/bin (Linux), ~/Library/Python/3.X/bin (macOS),
+ *   %APPDATA%\Python\Python3X\Scripts (Windows);  Homebrew: /opt/homebrew/bin, /usr/local/bin.
+ */
+export function installDirs(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: string): string[] {
+  const dirs: string[] = [];
+  for (const name of ["PIPX_BIN_DIR", "UV_TOOL_BIN_DIR", "XDG_BIN_HOME"]) {
+    const value = env[name];
+    if (value && path.isAbsolute(expandHome(value, home))) {
+      dirs.push(expandHome(value, home));
+    }
+  }
+  dirs.push(path.join(home, ".local", "bin"));
+  if (platform === "darwin") {
+    dirs.push(...pythonVersionDirs(path.join(home, "Library", "Python"), "").map((d) => path.join(d, "bin")));
+    dirs.push("/opt/homebrew/bin", "/usr/local/bin");
+  } else if (platform === "win32") {
+    if (env.APPDATA) {
+      dirs.push(...pythonVersionDirs(path.join(env.APPDATA, "Python"), "Python").map((d) => path.join(d, "Scripts")));
+    }
+  }
+  return [...new Set(dirs)];
+}
+
+/** The setting wins; then PATH; then the usual install folders; then the extension's private install. */
 export function findServer(l: Lookup): Found {
   const configured = l.configured.trim();
   if (configured) {
@@ -92,9 +141,16 @@ export function findServer(l: Lookup): Found {
   if (onPath) {
     return { ok: true, command: onPath, source: "path" };
   }
+  const home = l.home ?? os.homedir();
+  const dirs = installDirs(l.env, l.platform, home);
+  const installed = which(EXECUTABLE, { PATH: dirs.join(l.platform === "win32" ? ";" : ":"), PATHEXT: l.env.PATHEXT }, l.platform);
+  if (installed) {
+    return { ok: true, command: installed, source: "install-dir" };
+  }
   const priv = venvExecutable(l.privateVenv, l.platform);
   if (isExecutableFile(priv, l.platform)) {
     return { ok: true, command: priv, source: "private" };
   }
-  return { ok: false, reason: `'${EXECUTABLE}' was not found on PATH`, fromSetting: false };
+  const shown = dirs.map((d) => (d.startsWith(home + path.sep) ? `~${d.slice(home.length)}` : d));
+  return { ok: false, reason: `'${EXECUTABLE}' was not found on PATH nor in ${shown.join(", ")}`, fromSetting: false };
 }

@@ -5,41 +5,87 @@
  * file, environment) and a VS Code default must not silently override the user's config file.
  */
 
+import table from "./serverSettings.json";
+
 /** One contributed setting: the VS Code key under `codestral.` and the server's snake_case key. */
 export interface SettingSpec {
   readonly key: string;
   readonly server: string;
 }
 
-/** Settings passed through unchanged (apart from the key's spelling). */
-export const PASSTHROUGH: readonly SettingSpec[] = [
-  { key: "backend", server: "backend" },
-  { key: "model", server: "model" },
-  { key: "template", server: "template" },
-  { key: "maxTokens", server: "max_tokens" },
-  { key: "temperature", server: "temperature" },
-  { key: "prefixTokens", server: "prefix_tokens" },
-  { key: "suffixTokens", server: "suffix_tokens" },
-  { key: "contextTokens", server: "context_tokens" },
-  { key: "timeoutMs", server: "timeout_ms" },
-  { key: "debounceMs", server: "debounce_ms" },
-  { key: "cacheEntries", server: "cache_entries" },
-  { key: "nCtx", server: "n_ctx" },
-  { key: "nThreads", server: "n_threads" },
-  { key: "nGpuLayers", server: "n_gpu_layers" },
-  { key: "apiBase", server: "api_base" },
-  { key: "remoteModel", server: "remote_model" },
-  { key: "rawPrompt", server: "raw_prompt" },
-  { key: "connectTimeoutMs", server: "connect_timeout_ms" },
-  { key: "requestTimeoutMs", server: "request_timeout_ms" },
-  { key: "allowInsecureHttp", server: "allow_insecure_http" },
-  { key: "exclude", server: "exclude" },
-  { key: "completionItem", server: "completion_item" },
-  { key: "logLevel", server: "log_level" },
-];
+/** Settings passed through unchanged (apart from the key's spelling). The table is JSON
+ *  (src/serverSettings.json) so that the server's test suite can check it against config.py. */
+export const PASSTHROUGH: readonly SettingSpec[] = Object.entries(table.passthrough).map(([key, server]) => ({ key, server }));
+
+/** Server keys set from `codestral.enable` (`enabled`, `disabled_languages`). */
+export const FROM_ENABLE: readonly string[] = table.fromEnable;
+
+/** Server keys that come from VS Code's SecretStorage, never from a setting (`api_key`). */
+export const FROM_SECRET_STORAGE: readonly string[] = table.fromSecretStorage;
 
 /** Keys read by the extension itself, never sent to the server. */
-export const CLIENT_ONLY = ["enable", "server.path", "server.installSpec", "trace.server", "warmOnFocus"] as const;
+export const CLIENT_ONLY: readonly string[] = table.clientOnly;
+
+/** Where a contributed key may be set, as declared in package.json. */
+export interface KeyRules {
+  /** `"scope": "machine"` or `"application"`: only the user's (or the remote machine's) settings. */
+  readonly userOnly: boolean;
+  /** Listed in `capabilities.untrustedWorkspaces.restrictedConfigurations`. */
+  readonly restricted: boolean;
+  /** `"scope": "machine"` or `"machine-overridable"`: in a remote window (SSH, WSL, code-server)
+   *  it is read from the remote machine's settings, not the local User settings. */
+  readonly machine: boolean;
+}
+
+interface Manifest {
+  contributes?: { configuration?: { properties?: Record<string, { scope?: string }> } };
+  capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: string[] } };
+}
+
+/** The rules for every contributed key (full name, `codestral.apiBase`), from package.json. */
+export function keyRules(manifest: unknown): ReadonlyMap<string, KeyRules> {
+  const m = (manifest ?? {}) as Manifest;
+  const props = m.contributes?.configuration?.properties ?? {};
+  const restricted = new Set(m.capabilities?.untrustedWorkspaces?.restrictedConfigurations ?? []);
+  const out = new Map<string, KeyRules>();
+  for (const [key, p] of Object.entries(props)) {
+    out.set(key, {
+      userOnly: p.scope === "machine" || p.scope === "application",
+      restricted: restricted.has(key),
+      machine: p.scope === "machine" || p.scope === "machine-overridable",
+    });
+  }
+  return out;
+}
+
+/** What `WorkspaceConfiguration.inspect` returns, as far as it matters here. */
+export interface Inspected {
+  readonly globalValue?: unknown;
+  readonly workspaceValue?: unknown;
+  readonly workspaceFolderValue?: unknown;
+}
+
+/**
+ * The value the user set for a key, `undefined` when only the default applies. A workspace or
+ * folder value counts only where the key may be set there: never for user-only keys, and for
+ * restricted keys only in a trusted workspace. VS Code applies the same rules itself; this is the
+ * second lock, so that a folder's `.vscode/settings.json` can never point the API key elsewhere.
+ */
+export function explicitValue(i: Inspected | undefined, rules: KeyRules | undefined, trusted: boolean): unknown {
+  if (!i) {
+    return undefined;
+  }
+  const workspaceAllowed = !(rules?.userOnly ?? false) && (trusted || !(rules?.restricted ?? false));
+  if (workspaceAllowed) {
+    if (i.workspaceFolderValue !== undefined) {
+      return i.workspaceFolderValue;
+    }
+    if (i.workspaceValue !== undefined) {
+      return i.workspaceValue;
+    }
+  }
+  return i.globalValue;
+}
 
 /** `codestral.enable`: `{ "*": true, "markdown": false }`. */
 export type EnableMap = Readonly<Record<string, boolean>>;

@@ -2,8 +2,12 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
   CLIENT_ONLY,
+  FROM_ENABLE,
+  FROM_SECRET_STORAGE,
   PASSTHROUGH,
+  explicitValue,
   isLanguageEnabled,
+  keyRules,
   serverDefaults,
   settingForMessage,
   toServerSettings,
@@ -11,23 +15,34 @@ import {
   withResets,
 } from "../src/settings";
 
+interface Prop {
+  default: unknown;
+  markdownDescription?: string;
+  enum?: unknown[];
+  scope?: string;
+}
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as {
-  contributes: { configuration: { properties: Record<string, { default: unknown; markdownDescription?: string; enum?: unknown[] }> } };
+  contributes: { configuration: { properties: Record<string, Prop> } };
+  capabilities?: { untrustedWorkspaces?: { supported?: unknown; restrictedConfigurations?: string[] } };
 };
 const props = pkg.contributes.configuration.properties;
+const rules = keyRules(pkg);
 
-// The keys the server documents for clients (HELPERS.md / codestral_ls/config.py), minus api_key
-// (SecretStorage) and enabled/disabled_languages (from codestral.enable).
-const SERVER_KEYS = [
-  "backend", "model", "template", "max_tokens", "temperature", "prefix_tokens", "suffix_tokens",
-  "context_tokens", "timeout_ms", "debounce_ms", "cache_entries", "n_ctx", "n_threads", "n_gpu_layers",
-  "api_base", "remote_model", "raw_prompt", "connect_timeout_ms", "request_timeout_ms",
-  "allow_insecure_http", "exclude", "completion_item", "log_level",
-];
-
+// Which server keys exist, with which types, defaults and bounds, is checked against
+// codestral_ls/config.py by tests/test_settings_sync.py (it reads src/serverSettings.json).
 describe("contributed settings", () => {
-  it("cover every server key, each with a description and a default", () => {
-    assert.deepEqual(PASSTHROUGH.map((s) => s.server).sort(), [...SERVER_KEYS].sort());
+  it("name each server key once: a setting, the enable map or the secret storage", () => {
+    const all = [...PASSTHROUGH.map((s) => s.server), ...FROM_ENABLE, ...FROM_SECRET_STORAGE];
+    assert.equal(new Set(all).size, all.length, `a server key is mapped twice: ${all.join(", ")}`);
+    assert.deepEqual([...FROM_SECRET_STORAGE], ["api_key"]);
+    assert.deepEqual([...FROM_ENABLE].sort(), ["disabled_languages", "enabled"]);
+    for (const spec of PASSTHROUGH) {
+      assert.match(spec.server, /^[a-z][a-z0-9_]*$/);
+      assert.equal(spec.key, spec.server.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()), `${spec.key} is the camelCase of ${spec.server}`);
+    }
+  });
+
+  it("cover every mapped server key, each with a description and a default", () => {
     for (const spec of PASSTHROUGH) {
       const p = props[`codestral.${spec.key}`];
       assert.ok(p, `codestral.${spec.key} is contributed`);
@@ -39,6 +54,7 @@ describe("contributed settings", () => {
   it("contribute nothing else but the client's own keys", () => {
     const known = new Set([...PASSTHROUGH.map((s) => `codestral.${s.key}`), ...CLIENT_ONLY.map((k) => `codestral.${k}`)]);
     assert.deepEqual(Object.keys(props).filter((k) => !known.has(k)), []);
+    assert.deepEqual(CLIENT_ONLY.filter((k) => !(`codestral.${k}` in props)), []);
   });
 
   it("keep the client's own switches out of what the server is sent", () => {
@@ -53,6 +69,55 @@ describe("contributed settings", () => {
 
   it("offer the server's backends as an enum", () => {
     assert.deepEqual(props["codestral.backend"]?.enum, ["local", "mistral", "openai", "llama-server", "ollama", "chat"]);
+  });
+});
+
+describe("where settings may be set", () => {
+  it("keeps the API's host and the backend out of a folder's settings", () => {
+    for (const key of ["codestral.apiBase", "codestral.backend"]) {
+      assert.ok(["machine", "application"].includes(props[key]?.scope ?? ""), `${key} is machine- or application-scoped`);
+      assert.equal(rules.get(key)?.userOnly, true);
+    }
+  });
+
+  it("declares limited support for untrusted workspaces and what it restricts", () => {
+    const u = pkg.capabilities?.untrustedWorkspaces;
+    assert.equal(u?.supported, "limited");
+    for (const key of ["codestral.server.path", "codestral.model", "codestral.apiBase", "codestral.backend"]) {
+      assert.ok(u?.restrictedConfigurations?.includes(key), `${key} is restricted`);
+    }
+    assert.deepEqual((u?.restrictedConfigurations ?? []).filter((k) => !(k in props)), [], "restricts only contributed keys");
+    assert.equal(rules.get("codestral.model")?.restricted, true);
+    assert.equal(rules.get("codestral.maxTokens")?.restricted, false);
+  });
+
+  it("opens machine settings in the remote machine's settings", () => {
+    assert.equal(rules.get("codestral.server.path")?.machine, true);
+    assert.equal(rules.get("codestral.apiBase")?.machine, true);
+    assert.equal(rules.get("codestral.maxTokens")?.machine, false);
+  });
+
+  const everywhere = { globalValue: "user", workspaceValue: "workspace", workspaceFolderValue: "folder" };
+
+  it("takes the most specific value of an ordinary key", () => {
+    assert.equal(explicitValue(everywhere, rules.get("codestral.remoteModel"), true), "folder");
+    assert.equal(explicitValue({ globalValue: "user", workspaceValue: "workspace" }, rules.get("codestral.remoteModel"), false), "workspace");
+    assert.equal(explicitValue({}, rules.get("codestral.remoteModel"), true), undefined);
+    assert.equal(explicitValue(undefined, undefined, true), undefined);
+  });
+
+  it("never takes a folder's API base or backend, trusted or not", () => {
+    for (const key of ["codestral.apiBase", "codestral.backend"]) {
+      assert.equal(explicitValue(everywhere, rules.get(key), true), "user");
+      assert.equal(explicitValue({ workspaceValue: "https://evil.example" }, rules.get(key), true), undefined);
+    }
+  });
+
+  it("takes a folder's model or server path only in a trusted workspace", () => {
+    for (const key of ["codestral.model", "codestral.server.path", "codestral.exclude"]) {
+      assert.equal(explicitValue(everywhere, rules.get(key), true), "folder");
+      assert.equal(explicitValue(everywhere, rules.get(key), false), "user");
+    }
   });
 });
 
@@ -79,6 +144,11 @@ describe("toServerSettings", () => {
   it("adds the API key from secret storage only when there is one", () => {
     assert.equal(toServerSettings({}, undefined, "sk-secret").api_key, "sk-secret");
     assert.equal("api_key" in toServerSettings({}, undefined, ""), false);
+  });
+
+  it("passes the newer server settings through", () => {
+    const out = toServerSettings({ evalBudgetMs: 900, layout: "prefix_only", windowGrid: 1, typeThrough: false, speculate: false, tokenHealing: false, cacheEntries: 0 }, undefined, undefined);
+    assert.deepEqual(out, { eval_budget_ms: 900, layout: "prefix_only", window_grid: 1, type_through: false, speculate: false, token_healing: false, cache_entries: 0 });
   });
 
   it("keeps lists and booleans as they are", () => {

@@ -3,10 +3,10 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { formatDoctor, parseDoctor } from "../src/doctor";
-import { installPlan } from "../src/installPlan";
+import { PORTABLE_CMAKE_ARGS, installPlan } from "../src/installPlan";
 import { OnceFilter } from "../src/once";
 import { MASK, Redactor } from "../src/redact";
-import { expandHome, findServer, venvExecutable } from "../src/serverPath";
+import { expandHome, findServer, installDirs, venvExecutable } from "../src/serverPath";
 
 describe("finding the server", () => {
   let dir: string;
@@ -24,13 +24,13 @@ describe("finding the server", () => {
 
   it("uses the setting when it names an executable file", () => {
     const p = exe(path.join(dir, "custom", "codestral-ls"));
-    assert.deepEqual(findServer({ configured: p, privateVenv: path.join(dir, "venv"), env: { PATH: "" }, platform: "linux" }), {
+    assert.deepEqual(findServer({ configured: p, privateVenv: path.join(dir, "venv"), env: { PATH: "" }, platform: "linux", home: dir }), {
       ok: true, command: p, source: "setting",
     });
   });
 
   it("reports a setting that points nowhere, and says it came from the setting", () => {
-    const r = findServer({ configured: path.join(dir, "nope"), privateVenv: dir, env: { PATH: "" }, platform: "linux" });
+    const r = findServer({ configured: path.join(dir, "nope"), privateVenv: dir, env: { PATH: "" }, platform: "linux", home: dir });
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.fromSetting, true);
   });
@@ -39,25 +39,68 @@ describe("finding the server", () => {
     const p = path.join(dir, "codestral-ls");
     writeFileSync(p, "");
     chmodSync(p, 0o644);
-    assert.equal(findServer({ configured: p, privateVenv: dir, env: {}, platform: "linux" }).ok, false);
+    assert.equal(findServer({ configured: p, privateVenv: dir, env: {}, platform: "linux", home: dir }).ok, false);
   });
 
   it("looks on PATH, then in the private virtual environment", () => {
     const venv = path.join(dir, "venv");
     const priv = exe(venvExecutable(venv, "linux"));
-    assert.deepEqual(findServer({ configured: "", privateVenv: venv, env: { PATH: path.join(dir, "empty") }, platform: "linux" }), {
+    assert.deepEqual(findServer({ configured: "", privateVenv: venv, env: { PATH: path.join(dir, "empty") }, platform: "linux", home: dir }), {
       ok: true, command: priv, source: "private",
     });
     const onPath = exe(path.join(dir, "bin", "codestral-ls"));
-    assert.deepEqual(findServer({ configured: "", privateVenv: venv, env: { PATH: path.join(dir, "bin") }, platform: "linux" }), {
+    assert.deepEqual(findServer({ configured: "", privateVenv: venv, env: { PATH: path.join(dir, "bin") }, platform: "linux", home: dir }), {
       ok: true, command: onPath, source: "path",
     });
   });
 
   it("says what is missing when nothing is found", () => {
-    const r = findServer({ configured: "", privateVenv: path.join(dir, "venv"), env: { PATH: dir }, platform: "linux" });
+    const r = findServer({ configured: "", privateVenv: path.join(dir, "venv"), env: { PATH: dir }, platform: "linux", home: dir });
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.reason : "", /not found on PATH/);
+  });
+
+  it("finds a pipx / uv / pip --user install in ~/.local/bin when PATH lacks it", () => {
+    const venv = path.join(dir, "venv");
+    exe(venvExecutable(venv, "linux"));
+    const local = exe(path.join(dir, ".local", "bin", "codestral-ls"));
+    assert.deepEqual(findServer({ configured: "", privateVenv: venv, env: { PATH: path.join(dir, "empty") }, platform: "linux", home: dir }), {
+      ok: true, command: local, source: "install-dir",
+    });
+    // PATH still comes first.
+    const onPath = exe(path.join(dir, "bin", "codestral-ls"));
+    assert.deepEqual(findServer({ configured: "", privateVenv: venv, env: { PATH: path.join(dir, "bin") }, platform: "linux", home: dir }), {
+      ok: true, command: onPath, source: "path",
+    });
+  });
+
+  it("honours PIPX_BIN_DIR, UV_TOOL_BIN_DIR and XDG_BIN_HOME", () => {
+    const tools = exe(path.join(dir, "tools", "codestral-ls"));
+    assert.deepEqual(findServer({ configured: "", privateVenv: dir, env: { PATH: "", UV_TOOL_BIN_DIR: path.join(dir, "tools") }, platform: "linux", home: dir }), {
+      ok: true, command: tools, source: "install-dir",
+    });
+    assert.deepEqual(installDirs({ PIPX_BIN_DIR: "/p", XDG_BIN_HOME: "~/xb", UV_TOOL_BIN_DIR: "relative" }, "linux", "/home/u"), [
+      "/p", path.join("/home/u", "xb"), path.join("/home/u", ".local", "bin"),
+    ]);
+  });
+
+  it("knows the macOS and Windows install folders", () => {
+    const mac = installDirs({}, "darwin", dir);
+    mkdirSync(path.join(dir, "Library", "Python", "3.9", "bin"), { recursive: true });
+    mkdirSync(path.join(dir, "Library", "Python", "3.12", "bin"), { recursive: true });
+    assert.ok(mac.includes("/opt/homebrew/bin") && mac.includes("/usr/local/bin"));
+    const mac2 = installDirs({}, "darwin", dir);
+    assert.deepEqual(mac2.filter((d) => d.includes("Library")), [
+      path.join(dir, "Library", "Python", "3.12", "bin"), path.join(dir, "Library", "Python", "3.9", "bin"),
+    ]);
+    const appdata = path.join(dir, "AppData");
+    mkdirSync(path.join(appdata, "Python", "Python311", "Scripts"), { recursive: true });
+    assert.deepEqual(installDirs({ APPDATA: appdata }, "win32", dir), [path.join(dir, ".local", "bin"), path.join(appdata, "Python", "Python311", "Scripts")]);
+  });
+
+  it("says where it looked when nothing is found", () => {
+    const r = findServer({ configured: "", privateVenv: path.join(dir, "venv"), env: { PATH: dir }, platform: "linux", home: dir });
+    assert.match(!r.ok ? r.reason : "", /not found on PATH nor in ~\/\.local\/bin/);
   });
 
   it("expands ~", () => {
@@ -81,6 +124,15 @@ describe("install plan", () => {
   it("reuses an existing venv", () => {
     const steps = installPlan("python3", "/v", "codestral-ls[local]", "linux", true);
     assert.equal(steps.some((s) => s.args.includes("venv")), false);
+  });
+
+  it("builds llama-cpp-python portable on x86-64 Linux only", () => {
+    const linux = installPlan("python3", "/v", "codestral-ls[local]", "linux", true, "x64");
+    assert.equal(linux.at(-1)?.env?.CMAKE_ARGS, PORTABLE_CMAKE_ARGS);
+    assert.match(PORTABLE_CMAKE_ARGS, /-DGGML_NATIVE=OFF .*-DGGML_AVX2=ON/);
+    for (const [platform, arch] of [["darwin", "arm64"], ["linux", "arm64"], ["win32", "x64"]] as const) {
+      assert.equal(installPlan("python3", "/v", "s", platform, true, arch).at(-1)?.env, undefined);
+    }
   });
 });
 

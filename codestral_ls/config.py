@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from .backends import MODULES as _BACKEND_MODULES
+
 ENV_PREFIX = "CODESTRAL_LS_"
-BACKENDS = ("local", "mistral", "openai", "llama-server", "ollama", "chat")
+BACKENDS = tuple(_BACKEND_MODULES)
 COMPLETION_ITEM_MODES = ("auto", "always", "never")
 LAYOUTS = ("auto", "psm", "prefix_only")
 LOG_LEVELS = ("error", "warning", "info", "debug")
@@ -54,6 +56,7 @@ class Settings:
     cache_entries: int = 512
     type_through: bool = True
     speculate: bool = True
+    candidates: int = 3
     # Local model
     n_ctx: int = 4096
     n_threads: int = 0
@@ -96,6 +99,7 @@ class Settings:
             "window_grid",
             "connect_timeout_ms",
             "request_timeout_ms",
+            "candidates",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting '{name}' must be a positive number")

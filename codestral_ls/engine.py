@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 
+from cachetools import LRUCache
+
 from .backends.base import (
     Backend,
     BackendError,
@@ -23,6 +25,7 @@ from .backends.base import (
     ContextSnippet,
     FimRequest,
     ReadsPrompts,
+    StreamsBranches,
     SupportsPrefill,
 )
 from .cleanup import CleanupContext, answer_complete, clean
@@ -40,6 +43,10 @@ log = logging.getLogger(__name__)
 DocumentsProvider = Callable[[], Iterable[tuple[str, str, str, float]]]
 
 
+#: Answers a backend decodes side by side at most (the local context is made for this many).
+MAX_BRANCHES = 4
+#: Sampling temperature of alternatives from backends that cannot branch (remote APIs).
+ALTERNATIVE_TEMPERATURE = 0.7
 #: Seconds a request made while the model loads waits for it (within the request's life: a
 #: newer request or the client's cancel ends the wait sooner).
 LOAD_WAIT_SECONDS = 120.0
@@ -66,6 +73,8 @@ class CompletionResult:
     source: str  # "model" | "cache" | "typethrough" | "none"
     latency_ms: float
     reason: str = ""
+    #: Further distinct suggestions, best first, for an explicit request (``candidates``).
+    alternatives: tuple[str, ...] = ()
 
     @staticmethod
     def empty(reason: str, started: float) -> CompletionResult:
@@ -93,6 +102,7 @@ class _Answer:
     #: The model ended the answer itself (stop token or a complete clean-up unit), rather than
     #: a budget, ``max_tokens`` or a cancel: only such answers are cached.
     finished: bool
+    alternatives: tuple[str, ...] = ()
 
 
 #: A unit of background work; it runs holding the model lock and may be cancelled any time.
@@ -136,11 +146,14 @@ class Engine:
             "warms": 0,
             "speculations": 0,
             "speculationHits": 0,
+            "candidateCalls": 0,
         }
         self._prefill: asyncio.Future[None] | None = None
         self._prefill_next: FimRequest | None = None
         self._debounce = AdaptiveDebounce()
         self._speculated = StateAnswers()
+        #: Alternatives already generated for a prompt (cycling through them is free).
+        self._alternatives: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize=64)
         #: Set once the backend is ready or has failed: requests made while loading wait on it.
         self._settled = asyncio.Event()
         self._background: asyncio.Task[None] | None = None
@@ -229,7 +242,9 @@ class Engine:
         prefix_all = request.text[:offset]
         suffix_all = request.text[offset:]
 
-        if settings.type_through:
+        # An explicit request where a suggestion is shown asks for the others ("next").
+        wants_more = request.trigger is TriggerKind.INVOKED and settings.candidates > 1
+        if settings.type_through and not wants_more:
             served = self._typethrough.serve(request.uri, prefix_all, suffix_all)
             if served is not None:
                 self.counters["typeThroughHits"] += 1
@@ -258,12 +273,20 @@ class Engine:
 
         plan = self._plan(request, offset, mode)
         cached = self._cache.get(plan.key) if settings.cache_entries else None
-        # An explicit request never settles for a remembered "nothing".
-        if cached is not None and (cached or request.trigger is TriggerKind.AUTOMATIC):
-            self.counters["cacheHits"] += 1
-            self._remember(request.uri, prefix_all, suffix_all, cached)
-            self._after_answer(request, offset, cached, plan.full)
-            return self._finish(CompletionResult(cached, "cache", _ms(started)))
+        invoked = request.trigger is TriggerKind.INVOKED
+        # An explicit request never settles for a remembered "nothing", and gets alternatives.
+        more = settings.candidates - 1 if invoked else 0
+        known = None
+        if cached is not None and (cached or not invoked):
+            alternatives = self._alternatives.get(plan.key, ()) if more and cached else ()
+            if not more or not cached or alternatives:
+                self.counters["cacheHits"] += 1
+                self._remember(request.uri, prefix_all, suffix_all, cached)
+                self._after_answer(request, offset, cached, plan.full)
+                return self._finish(
+                    CompletionResult(cached, "cache", _ms(started), alternatives=alternatives)
+                )
+            known = cached  # only the alternatives are missing
 
         self.pause_background()  # the model is needed now; background work resumes after
         if request.trigger is TriggerKind.AUTOMATIC and settings.debounce_ms > 0:
@@ -273,7 +296,9 @@ class Engine:
                 return CompletionResult.empty("superseded", started)
 
         ctx = self._cleanup_context(prefix_all, suffix_all, request.language, mode)
-        task = asyncio.ensure_future(self._generate(plan.fim, ctx, plan.healed, generation))
+        task = asyncio.ensure_future(
+            self._generate(plan.fim, ctx, plan.healed, generation, more=more, known=known)
+        )
         self._inflight = task
         self._inflight_for = (request.uri, request.offset, request.text)
         try:
@@ -302,9 +327,13 @@ class Engine:
                     self._set_status("ready", "", None)
         if answer.finished and settings.cache_entries:
             self._cache.put(plan.key, answer.text)
+            if answer.alternatives:
+                self._alternatives[plan.key] = answer.alternatives
         self._remember(request.uri, prefix_all, suffix_all, answer.text)
         self._after_answer(request, offset, answer.text, plan.full)
-        result = CompletionResult(answer.text, "model", _ms(started))
+        result = CompletionResult(
+            answer.text, "model", _ms(started), alternatives=answer.alternatives
+        )
         self._debounce.model_latency(result.latency_ms / 1000)
         return self._finish(result)
 
@@ -529,13 +558,86 @@ class Engine:
     # ----------------------------------------------------------------- the model call
 
     async def _generate(
-        self, fim: FimRequest, ctx: CleanupContext, healed: str, generation: int
+        self,
+        fim: FimRequest,
+        ctx: CleanupContext,
+        healed: str,
+        generation: int,
+        *,
+        more: int = 0,
+        known: str | None = None,
     ) -> _Answer:
+        """The answer (unless ``known``), then up to ``more`` distinct alternatives to it."""
         async with self._model_lock:
             if generation != self._generation:
                 raise asyncio.CancelledError
             self._set_status("working", "", None)
-            return await self._call_model(fim, ctx, healed)
+            backend = self.backend
+            if more > 0 and isinstance(backend, StreamsBranches):
+                # Side by side, an extra branch costs little: some alternatives clean up to
+                # the same text.
+                count = min(more + 2, MAX_BRANCHES)
+                first, *others = await self._call_branches(backend, fim, ctx, healed, count)
+                answer = first if known is None else _Answer(known, finished=True)
+                texts = [o.text for o in others if o.text and o.text != answer.text]
+                distinct = tuple(dict.fromkeys(texts))[:more]
+                return replace(answer, alternatives=distinct if answer.text else ())
+            if known is None:
+                answer = await self._call_model(fim, ctx, healed)
+            else:
+                answer = _Answer(known, finished=True)
+            if more <= 0 or not answer.text:
+                return answer
+            found: list[str] = []
+            # A few more tries than wanted: some alternatives clean up to the same text.
+            for branch in range(1, 2 * more + 1):
+                if len(found) >= more:
+                    break
+                other = await self._call_model(
+                    self._alternative(fim, branch), ctx, healed, "candidateCalls"
+                )
+                if other.text and other.text != answer.text and other.text not in found:
+                    found.append(other.text)
+            return replace(answer, alternatives=tuple(found))
+
+    async def _call_branches(
+        self,
+        backend: StreamsBranches,
+        fim: FimRequest,
+        ctx: CleanupContext,
+        healed: str,
+        count: int,
+    ) -> list[_Answer]:
+        """``count`` answers decoded side by side (one model call), each cleaned like one."""
+        self.counters["modelCalls"] += 1
+        called = time.monotonic()
+        raws = [""] * count
+
+        def done(branch: int, raw: str) -> bool:
+            return answer_complete(unheal(raw, healed), ctx)
+
+        stream = backend.stream_branches(fim, count, done)
+        try:
+            async for branch, piece in stream:
+                if not any(raws):
+                    self.last_first_token_ms = (time.monotonic() - called) * 1000
+                raws[branch] += piece
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+        log.debug(
+            "model call: %d answers side by side in %.0f ms, %s",
+            count,
+            (time.monotonic() - called) * 1000,
+            ctx.mode.name.lower(),
+        )
+        return [self._finish_answer(raw, fim, ctx, healed, done(0, raw), False) for raw in raws]
+
+    def _alternative(self, fim: FimRequest, branch: int) -> FimRequest:
+        """One more candidate: a backend that branches starts from another first token (the
+        prompt is read once); others sample (a seed per candidate, so each is reproducible)."""
+        if self.backend.info.branches:
+            return replace(fim, branch=branch)
+        return replace(fim, temperature=max(fim.temperature, ALTERNATIVE_TEMPERATURE), seed=branch)
 
     async def _call_model(
         self, fim: FimRequest, ctx: CleanupContext, healed: str, counter: str = "modelCalls"
@@ -580,6 +682,17 @@ class Engine:
             ctx.mode.name.lower(),
             ", complete" if complete else (", cut by the time budget" if over_budget else ""),
         )
+        return self._finish_answer(raw, fim, ctx, healed, complete, over_budget)
+
+    def _finish_answer(
+        self,
+        raw: str,
+        fim: FimRequest,
+        ctx: CleanupContext,
+        healed: str,
+        complete: bool,
+        over_budget: bool,
+    ) -> _Answer:
         text = unheal(raw, healed)
         # Only a backend's own tokenizer counts exactly; an estimate must not pass a complete
         # answer off as cut short.

@@ -387,8 +387,12 @@ def create_server(base_settings: Settings) -> CodestralServer:
         if answer is None or not answer.text:
             return types.InlineCompletionList(items=[])
         cursor = types.Range(start=pos, end=pos)
+        # An explicit request (or the editor's "next suggestion") gets the alternatives too.
         return types.InlineCompletionList(
-            items=[types.InlineCompletionItem(insert_text=answer.text, range=cursor)]
+            items=[
+                types.InlineCompletionItem(insert_text=text, range=cursor)
+                for text in (answer.text, *answer.alternatives)
+            ]
         )
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())

@@ -37,7 +37,7 @@ def at(text: str = DOC, offset: int = CURSOR, **kw: object) -> CompletionRequest
 
 
 async def started(backend: ScriptedBackend, **settings: object) -> Engine:
-    base = Settings(debounce_ms=0, speculate=False, context_tokens=0)
+    base = Settings(debounce_ms=0, speculate=False, context_tokens=0, candidates=1)
     engine = Engine(base.merged(settings, "test"), backend)
     await engine.start()
     return engine

@@ -35,7 +35,9 @@ def request(text: str = SOURCE, offset: int = CURSOR, **kw: object) -> Completio
 
 
 async def make_engine(backend: ScriptedBackend, **settings: object) -> Engine:
-    engine = Engine(Settings(debounce_ms=0, speculate=False).merged(settings, "test"), backend)
+    engine = Engine(
+        Settings(debounce_ms=0, speculate=False, candidates=1).merged(settings, "test"), backend
+    )
     await engine.start()
     return engine
 
@@ -158,7 +160,7 @@ async def test_disabled_or_excluded_never_reaches_the_backend(
 async def test_a_request_made_while_loading_is_answered_when_the_model_is_ready() -> None:
     # The first keystroke's suggestion must appear without another keystroke.
     backend = ScriptedBackend(answer_return, load_delay=0.3)
-    engine = Engine(Settings(debounce_ms=0, speculate=False), backend)
+    engine = Engine(Settings(debounce_ms=0, speculate=False, candidates=1), backend)
     loading = asyncio.ensure_future(engine.start())
     await asyncio.sleep(0)
     result = await asyncio.wait_for(engine.complete(request()), 5)
@@ -169,7 +171,7 @@ async def test_a_request_made_while_loading_is_answered_when_the_model_is_ready(
 
 async def test_a_request_waiting_for_the_model_gives_way_to_a_newer_one() -> None:
     backend = ScriptedBackend(answer_return, load_delay=0.3)
-    engine = Engine(Settings(debounce_ms=0, speculate=False), backend)
+    engine = Engine(Settings(debounce_ms=0, speculate=False, candidates=1), backend)
     loading = asyncio.ensure_future(engine.start())
     await asyncio.sleep(0)
     older = asyncio.ensure_future(engine.complete(request()))
@@ -187,7 +189,7 @@ async def test_a_backend_that_fails_to_load_ends_the_wait_at_once() -> None:
             await asyncio.sleep(0.1)
             raise BackendConfigError("model file not found: /nowhere.gguf")
 
-    engine = Engine(Settings(debounce_ms=0), BrokenLoad(answer_return))
+    engine = Engine(Settings(debounce_ms=0, candidates=1), BrokenLoad(answer_return))
     loading = asyncio.ensure_future(engine.start())
     await asyncio.sleep(0)
     result = await asyncio.wait_for(engine.complete(request()), 2)
@@ -204,7 +206,7 @@ class FailingBackend(ScriptedBackend):
 async def test_backend_error_gives_empty_answer_and_one_report() -> None:
     errors: list[BackendError] = []
     backend = FailingBackend(answer_return)
-    engine = Engine(Settings(debounce_ms=0), backend, on_error=errors.append)
+    engine = Engine(Settings(debounce_ms=0, candidates=1), backend, on_error=errors.append)
     await engine.start()
     result = await engine.complete(request())
     assert result.text == ""

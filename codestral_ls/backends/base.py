@@ -41,6 +41,9 @@ class FimRequest:
     top_p: float = 1.0
     seed: int | None = None
     context: tuple[ContextSnippet, ...] = field(default=())
+    #: An alternative answer: 0 is the best one; k > 0 asks a backend that ``branches`` to start
+    #: from its k-th next most likely first token (others get a sampled request instead).
+    branch: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class BackendInfo:
     rereads_suffix: bool = False
     #: Marker texts of the prompt format in use, scrubbed from answers.
     special_tokens: tuple[str, ...] = ()
+    #: Honours ``FimRequest.branch`` (distinct alternatives from one read prompt).
+    branches: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,18 @@ class ReadsPrompts(Protocol):
 
     async def warm(self, request: FimRequest) -> int:
         """Read the prompt ahead of any request; cancelling stops at the next batch."""
+        ...
+
+
+@runtime_checkable
+class StreamsBranches(Protocol):
+    """Optional: several answers decoded side by side from one read prompt (local model)."""
+
+    def stream_branches(
+        self, request: FimRequest, count: int, done: Callable[[int, str], bool]
+    ) -> AsyncIterator[tuple[int, str]]:
+        """(branch, piece); branch 0 is the best answer. ``done(branch, text)`` ends a branch
+        (it may be called on another thread: it must only read its arguments)."""
         ...
 
 

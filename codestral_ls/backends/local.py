@@ -35,6 +35,7 @@ from .base import (
     ProgressCallback,
     estimate_tokens,
 )
+from .branches import decode_branches, enable_branches, first_tokens, shared_indentation
 from .cpu_share import CpuShare, runnable_now
 from .kv_slots import KvSlots
 from .token_healing import HealedText, StartsWith, Vocabulary, split_last_token
@@ -108,8 +109,10 @@ class LocalBackend:
         self._threads_now = 0
         #: Prompt tokens read per second, measured (an exponential moving average).
         self._speed: float | None = None
-        #: Every token's bytes, for token healing; built on a side thread after loading.
+        #: Every token's bytes, for token healing and alternatives; built at load.
         self._vocabulary: Vocabulary | None = None
+        #: The context holds several sequences: alternatives are decoded side by side.
+        self._parallel = False
 
     @property
     def info(self) -> BackendInfo:
@@ -120,6 +123,7 @@ class LocalBackend:
             model=name,
             template=template.family if template else "",
             exact_tokens=True,
+            branches=True,
             # Suffix-first formats (Codestral's) keep the edited prefix at the prompt's end.
             rereads_suffix=not (template and template.suffix_first),
             special_tokens=tuple(template.special_tokens) if template else (),
@@ -175,6 +179,8 @@ class LocalBackend:
                 f"cannot load model {path}: {exc} (is it a complete GGUF file?)"
             ) from None
         template = self._choose_template(llama)
+        # Room for answers side by side (before anything is read: it makes a new context).
+        self._parallel = enable_branches(llama)
         self._slots = KvSlots(llama)
         # An explicit n_threads is the user's choice; the default adapts to the machine's load.
         self._cpu = CpuShare(
@@ -183,8 +189,7 @@ class LocalBackend:
         self._threads_now = threads
         self._calibrate(llama)
         self._llama, self._template, self._model_path = llama, template, path
-        if settings.token_healing:
-            self._build_vocabulary(llama)
+        self._build_vocabulary(llama)  # token healing and alternatives read it
         log.info(
             "loaded %s (template %s, %d threads, %d GPU layers) in %.2f s",
             path.name,
@@ -376,8 +381,18 @@ class LocalBackend:
                 if healed and vocabulary is not None:
                     # The answer must first type the removed token again (then it is stripped).
                     processors = LogitsProcessorList([StartsWith(vocabulary, healed, len(tokens))])
+                prompt_tokens = tokens
+                if request.branch > 0:
+                    # An alternative: the branch-th next most likely first token, then greedy.
+                    first = self._branch_token(llama, request.branch, healed)
+                    if first is None:
+                        return
+                    prompt_tokens = [*tokens, first]
+                    text = answer.feed(self._piece(llama, first))
+                    if text:
+                        put(text)
                 for chunk in llama.create_completion(
-                    tokens,
+                    prompt_tokens,
                     max_tokens=request.max_tokens,
                     temperature=request.temperature,
                     top_p=request.top_p,
@@ -417,6 +432,104 @@ class LocalBackend:
                 # the editor went away and the loop is shutting down) do not wait: a prompt
                 # evaluation cannot be interrupted and can take seconds, and the model thread
                 # runs jobs one at a time anyway.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(asyncio.wrap_future(future))
+
+    def _piece(self, llama: Any, token: int) -> str:
+        vocabulary = self._vocabulary
+        piece = vocabulary.pieces[token] if vocabulary else bytes(llama.detokenize([token]))
+        return piece.decode("utf-8", "replace")
+
+    def _branch_token(self, llama: Any, branch: int, healed: bytes) -> int | None:
+        """The ``branch``-th alternative first token (model thread, the prompt's logits live)."""
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            return None
+        firsts = first_tokens(self._prompt_logits(llama), vocabulary, branch + 1, healed)
+        return firsts[branch] if len(firsts) > branch else None
+
+    @staticmethod
+    def _prompt_logits(llama: Any) -> Any:
+        import numpy as np
+
+        return np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
+
+    async def stream_branches(
+        self, request: FimRequest, count: int, done: Callable[[int, str], bool]
+    ) -> AsyncIterator[tuple[int, str]]:
+        """(branch, piece) for ``count`` answers decoded side by side from one read prompt:
+        branch 0 is the greedy answer, the others start from the next most likely first
+        tokens. ``done(branch, text)`` (called on the model thread) ends a branch."""
+        llama, _, prompt, healed = self._prompt(request)
+        vocabulary = self._vocabulary
+        if vocabulary is None or not self._parallel:
+            raise BackendError("answers side by side are not available with this model")
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[object] = asyncio.Queue()
+        cancel = threading.Event()
+        removed = healed.decode("utf-8")
+        answers = [HealedText(removed) for _ in range(count)]
+
+        def put(item: object) -> None:
+            loop.call_soon_threadsafe(pieces.put_nowait, item)
+
+        def generate() -> None:
+            try:
+                tokens = self._tokens(llama, prompt)
+                self._use_threads(llama)
+                assert self._slots is not None
+                self._slots.switch_for(tokens)
+                self._read(llama, tokens, cancel=cancel)
+                if cancel.is_set():
+                    return
+                # ``done`` sees what the user would get: the healed text stripped.
+                shown = [""] * count
+                lead = [] if healed else shared_indentation(llama, vocabulary)
+                if lead:
+                    text = "".join(self._piece(llama, t) for t in lead)
+                    for branch in range(count):
+                        shown[branch] += text
+                        put((branch, text))
+                firsts = first_tokens(self._prompt_logits(llama), vocabulary, count, healed)
+
+                def finished(branch: int, _: str) -> bool:
+                    return done(branch, shown[branch])
+
+                for branch, piece in decode_branches(
+                    llama,
+                    len(tokens) + len(lead),
+                    firsts,
+                    vocabulary,
+                    max_tokens=request.max_tokens,
+                    done=finished,
+                    cancel=cancel,
+                    healed=healed,
+                ):
+                    text = answers[branch].feed(piece)
+                    shown[branch] += text
+                    if text:
+                        put((branch, text))
+            except Exception as exc:
+                put(BackendError(f"the model failed: {exc}"))
+            finally:
+                if self._slots is not None:
+                    self._slots.publish()
+                put(_END)
+
+        future = self._thread.submit(generate)
+        try:
+            while True:
+                item = await pieces.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                assert isinstance(item, tuple)
+                yield item
+        finally:
+            cancel.set()
+            task = asyncio.current_task()
+            if not future.done() and not (task and task.cancelling()):
                 with contextlib.suppress(Exception):
                     await asyncio.shield(asyncio.wrap_future(future))
 

@@ -6,7 +6,7 @@ local M = {}
 M.server_keys = {
   'enabled', 'disabled_languages', 'backend', 'model', 'template', 'max_tokens', 'temperature',
   'prefix_tokens', 'suffix_tokens', 'context_tokens', 'timeout_ms', 'eval_budget_ms', 'layout',
-  'window_grid', 'debounce_ms', 'cache_entries', 'type_through', 'speculate', 'n_ctx',
+  'window_grid', 'debounce_ms', 'cache_entries', 'type_through', 'speculate', 'candidates', 'n_ctx',
   'n_threads', 'n_gpu_layers', 'token_healing', 'api_base', 'api_key', 'remote_model', 'raw_prompt',
   'connect_timeout_ms', 'request_timeout_ms', 'allow_insecure_http', 'exclude',
   'completion_item', 'log_level',

@@ -1,0 +1,92 @@
+"""Several suggestions on an explicit request: distinct, best first; automatic requests get one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codestral_ls.backends.base import FimRequest
+from codestral_ls.config import Settings
+from codestral_ls.engine import CompletionRequest, Engine, TriggerKind
+from fake_backend import ScriptedBackend
+from lsp_session import inline, lsp_server, open_doc, wait_ready
+
+SOURCE = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
+CURSOR = SOURCE.index("    \n") + 4
+
+#: A remote API: the greedy answer without a seed, sampled ones per seed (one repeats).
+BY_SEED = {
+    None: "return a + b\n",
+    1: "return b + a\n",
+    2: "return a + b\n",
+    3: "return sum((a, b))\n",
+}
+
+
+def sampled(request: FimRequest) -> str:
+    return BY_SEED.get(request.seed, "return 0\n")
+
+
+def at(trigger: TriggerKind) -> CompletionRequest:
+    return CompletionRequest("file:///w/a.py", SOURCE, CURSOR, "python", trigger, "/w/a.py")
+
+
+async def engine_for(backend: ScriptedBackend, **settings: object) -> Engine:
+    base = Settings(debounce_ms=0, speculate=False).merged(settings, "test")
+    engine = Engine(base, backend)
+    await engine.start()
+    return engine
+
+
+async def test_an_explicit_request_gets_distinct_candidates_best_first() -> None:
+    backend = ScriptedBackend(sampled)
+    engine = await engine_for(backend)
+    result = await engine.complete(at(TriggerKind.INVOKED))
+    assert result.text == "return a + b"
+    assert result.alternatives == ("return b + a", "return sum((a, b))")
+    # the alternatives were sampled (a remote API cannot branch), the first one greedy
+    assert backend.calls[0].request.temperature == 0.0
+    assert all(c.request.temperature > 0 for c in backend.calls[1:])
+    # asking again cycles through remembered candidates: no new model call
+    calls = len(backend.calls)
+    again = await engine.complete(at(TriggerKind.INVOKED))
+    assert (again.text, again.alternatives) == (result.text, result.alternatives)
+    assert len(backend.calls) == calls
+
+
+async def test_an_automatic_request_gets_one_suggestion_and_one_call() -> None:
+    backend = ScriptedBackend(sampled)
+    engine = await engine_for(backend, type_through=False)
+    result = await engine.complete(at(TriggerKind.AUTOMATIC))
+    assert result.text == "return a + b" and result.alternatives == ()
+    assert len(backend.calls) == 1
+    # "next suggestion" after it: the first comes from the cache, only alternatives are new
+    more = await engine.complete(at(TriggerKind.INVOKED))
+    assert more.text == "return a + b" and len(more.alternatives) == 2
+    assert all(c.request.seed is not None for c in backend.calls[1:])
+
+
+async def test_one_candidate_when_the_setting_says_so() -> None:
+    backend = ScriptedBackend(sampled)
+    engine = await engine_for(backend, candidates=1)
+    result = await engine.complete(at(TriggerKind.INVOKED))
+    assert result.alternatives == () and len(backend.calls) == 1
+
+
+EXAMPLE = (Path(__file__).resolve().parent.parent / "examples" / "stats.py").read_text()
+
+
+@pytest.mark.usefixtures("embedded_model")
+async def test_the_embedded_model_offers_three_different_suggestions(tmp_path: Path) -> None:
+    uri = (tmp_path / "stats.py").as_uri()
+    async with lsp_server(tmp_path) as (client, _):  # default settings: candidates = 3
+        open_doc(client, uri, EXAMPLE)
+        assert (await wait_ready(client))["state"] == "ready"
+        items = await inline(client, uri, 9, 4)
+        automatic = await inline(client, uri, 9, 4, invoked=False)
+    texts = [str(item.insert_text) for item in items]
+    print(texts)
+    assert len(texts) == 3 and len(set(texts)) == 3
+    assert all(t.strip() for t in texts)
+    assert len(automatic) == 1 and automatic[0].insert_text == texts[0]

@@ -589,8 +589,10 @@ class Engine:
             if more <= 0 or not answer.text:
                 return answer
             found: list[str] = []
-            # A few more tries than wanted: some alternatives clean up to the same text.
-            for branch in range(1, 2 * more + 1):
+            # A local model may try a few more than wanted (some alternatives clean up to the
+            # same text); a remote API is sent no more requests than candidates asked for.
+            tries = 2 * more if backend.info.branches else more
+            for branch in range(1, tries + 1):
                 if len(found) >= more:
                     break
                 other = await self._call_model(

@@ -14,11 +14,11 @@ from codestral_ls.backends.base import (
     ContextSnippet,
     FimRequest,
 )
-from codestral_ls.backends.chat import ChatBackend, clean_chat_answer
-from codestral_ls.backends.http_common import HttpBackend
-from codestral_ls.backends.llama_server import LlamaServerBackend
-from codestral_ls.backends.ollama import OllamaBackend
-from codestral_ls.backends.openai_compat import OpenAICompatBackend
+from codestral_ls.backends.remote.chat import ChatBackend, clean_chat_answer
+from codestral_ls.backends.remote.http_backend import HttpBackend
+from codestral_ls.backends.remote.llama_server import LlamaServerBackend
+from codestral_ls.backends.remote.ollama import OllamaBackend
+from codestral_ls.backends.remote.openai_compat import OpenAICompatBackend
 from codestral_ls.config import Settings
 from fim import get_template
 from remote_helpers import (

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from codestral_ls.backends.base import FimRequest
-from codestral_ls.backends.openai_compat import OpenAICompatBackend
+from codestral_ls.backends.remote.openai_compat import OpenAICompatBackend
 from codestral_ls.config import Settings
 
 SERVER_MODULES = (

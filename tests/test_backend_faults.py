@@ -21,19 +21,11 @@ from codestral_ls.backends.base import (
     BackendTransientError,
     FimRequest,
 )
-from codestral_ls.backends.http_common import (
-    CircuitBreaker,
-    CircuitOpen,
-    SseEvent,
-    SseParser,
-    check_endpoint,
-    is_loopback_host,
-    join_url,
-    parse_retry_after,
-    redact,
-)
-from codestral_ls.backends.mistral import MistralBackend
-from codestral_ls.backends.openai_compat import OpenAICompatBackend
+from codestral_ls.backends.remote.breaker import CircuitBreaker, CircuitOpen, parse_retry_after
+from codestral_ls.backends.remote.endpoint import check_endpoint, is_loopback_host, join_url, redact
+from codestral_ls.backends.remote.framing import SseEvent, SseParser
+from codestral_ls.backends.remote.mistral import MistralBackend
+from codestral_ls.backends.remote.openai_compat import OpenAICompatBackend
 from codestral_ls.config import Settings
 from remote_helpers import (
     FakeClock,

@@ -17,7 +17,7 @@ from codestral_ls.backends.base import (
     ContextSnippet,
     FimRequest,
 )
-from codestral_ls.backends.mistral import MistralBackend
+from codestral_ls.backends.remote.mistral import MistralBackend
 from codestral_ls.config import Settings
 from remote_helpers import (
     FakeClock,

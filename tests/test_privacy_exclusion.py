@@ -181,7 +181,7 @@ async def test_excluded_files_never_reach_the_scripted_backend(tmp_path: Path) -
     files = _workspace(tmp_path)
     backend = _scripted()
     docs = [(uri, lang, text, float(n)) for n, (uri, (lang, text, _)) in enumerate(files.items())]
-    engine = Engine(Settings(debounce_ms=0), backend, documents=lambda: docs)
+    engine = Engine(Settings(debounce_ms=0, candidates=1), backend, documents=lambda: docs)
     await engine.start()
     try:
         for uri, (language, text, kind) in files.items():

@@ -1,25 +1,31 @@
-"""Backends: one module each, chosen by the ``backend`` setting and imported only when used."""
+"""Backends: one module each (the HTTP APIs under ``remote/``), chosen by the ``backend``
+setting and imported only when used."""
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from ..config import Settings
 from .base import Backend, BackendConfigError
 
-_MODULES = {
+if TYPE_CHECKING:  # config.py reads the registry: no import of config at run time
+    from ..config import Settings
+
+#: The registry: each value of the ``backend`` setting and the module (in this package) that
+#: implements it. config.py takes the setting's choices from here.
+MODULES = {
     "local": "local",
-    "mistral": "mistral",
-    "openai": "openai_compat",
-    "llama-server": "llama_server",
-    "ollama": "ollama",
-    "chat": "chat",
+    "mistral": "remote.mistral",
+    "openai": "remote.openai_compat",
+    "llama-server": "remote.llama_server",
+    "ollama": "remote.ollama",
+    "chat": "remote.chat",
 }
 
 
 def create_backend(settings: Settings) -> Backend:
     """Each backend module exposes ``create(settings) -> Backend``."""
-    module_name = _MODULES.get(settings.backend)
+    module_name = MODULES.get(settings.backend)
     if module_name is None:
         raise BackendConfigError(f"unknown backend {settings.backend!r}")
     try:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import Settings
-from .base import FimRequest
-from .http_common import HttpBackend, Piece, choice_field, prefix_with_context, string_list
+from ...config import Settings
+from ..base import FimRequest
+from .answer import Piece, choice_field
+from .body import prefix_with_context, string_list
+from .http_backend import HttpBackend
 
 DEFAULT_API_BASE = "https://codestral.mistral.ai"
 DEFAULT_MODEL = "codestral-latest"

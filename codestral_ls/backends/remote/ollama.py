@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import Settings
-from .base import FimRequest
-from .http_common import HttpBackend, Piece, prefix_with_context, string_list
+from ...config import Settings
+from ..base import FimRequest
+from .answer import Piece
+from .body import prefix_with_context, string_list
+from .http_backend import HttpBackend
 
 DEFAULT_MODEL = "qwen2.5-coder:1.5b-base"
 

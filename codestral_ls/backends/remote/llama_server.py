@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import Settings
-from .base import FimRequest
-from .http_common import HttpBackend, Piece, string_list
+from ...config import Settings
+from ..base import FimRequest
+from .answer import Piece
+from .body import string_list
+from .http_backend import HttpBackend
 
 
 class LlamaServerBackend(HttpBackend):

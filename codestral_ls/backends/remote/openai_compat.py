@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import Settings
-from .base import FimRequest
-from .http_common import HttpBackend, Piece, choice_field, prefix_with_context, string_list
+from ...config import Settings
+from ..base import FimRequest
+from .answer import Piece, choice_field
+from .body import prefix_with_context, string_list
+from .http_backend import HttpBackend
 
 
 class OpenAICompatBackend(HttpBackend):

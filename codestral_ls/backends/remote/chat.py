@@ -12,9 +12,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..config import Settings
-from .base import FimRequest
-from .http_common import HttpBackend, Piece, choice_field
+from ...config import Settings
+from ..base import FimRequest
+from .answer import Piece, choice_field
+from .http_backend import HttpBackend
 
 SYSTEM_PROMPT = (
     "You are a code completion engine. The user shows a file with a hole marked <CURSOR>. "

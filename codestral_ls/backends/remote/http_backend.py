@@ -1,36 +1,25 @@
-"""Shared HTTP plumbing for the remote backends.
+"""The base of every remote backend: one JSON POST per completion, its streamed answer read.
 
-Each remote module only describes its API (URL, request body, where the text sits in an event);
-everything about surviving a misbehaving server lives here once: timeouts with one total
-deadline, SSE/NDJSON framing, error mapping, Retry-After, back-off with jitter, the circuit
-breaker, the rule about sending keys over plain HTTP, and keeping the key out of every message.
-An editor calls us on every keystroke, so a failure must never turn into a retry storm: the
-breaker answers "not now" without touching the network while it is open.
+A module per API only describes that API (path, request body, where the text sits in an
+event); surviving a misbehaving server lives here once: one total deadline, error mapping,
+at most one cheap retry, the circuit breaker, and keeping the key out of every message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
-import functools
-import importlib.util
-import ipaddress
 import json
 import logging
 import random
-import ssl
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
-from .. import __version__
-from ..config import Settings
-from .base import (
+from ...config import Settings
+from ..base import (
     BackendConfigError,
     BackendError,
     BackendInfo,
@@ -40,11 +29,13 @@ from .base import (
     ProgressCallback,
     estimate_tokens,
 )
+from .answer import MalformedResponse, Piece, error_text, parse_json_object
+from .breaker import CircuitBreaker, Clock, Jitter, parse_retry_after
+from .client import make_client, send_uncancelled
+from .endpoint import check_endpoint, check_key, join_url, redact, strip_userinfo
+from .framing import SseEvent, ndjson_events, sse_events
 
 log = logging.getLogger("codestral_ls.backends.remote")
-
-Clock = Callable[[], float]
-Jitter = Callable[[], float]
 
 #: Bodies of error answers are read up to this size; anything longer is not a message.
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -52,291 +43,11 @@ _ERROR_BODY_LIMIT = 64 * 1024
 _WHOLE_BODY_LIMIT = 4 * 1024 * 1024
 #: After the last piece, how long we wait for the end marker so the connection can be reused.
 _DRAIN_SECONDS = 0.25
-_REDACTED = "[redacted]"
-
-
-# --------------------------------------------------------------------------- key handling
-
-
-def redact(text: str, secret: str) -> str:
-    """``text`` with every occurrence of ``secret`` replaced; the key must never be shown."""
-    if secret and secret in text:
-        return text.replace(secret, _REDACTED)
-    return text
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for addresses that never leave this machine (where a plain-HTTP key is safe)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_endpoint(api_base: str, api_key: str, allow_insecure_http: bool) -> str | None:
-    """Why ``api_base`` cannot be used, or None when it can: plain http only to loopback
-    (code is as private as the key) unless the user explicitly allows it."""
-    parts = urlsplit(api_base)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"setting 'api_base' must be an http:// or https:// address, not {api_base!r}"
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname) and not allow_insecure_http:
-        what = "the API key and your code" if api_key else "your code"
-        return (
-            f"refusing to send {what} over plain http:// to {parts.hostname}: use https:// "
-            "in 'api_base', or set 'allow_insecure_http' to true if this network is trusted"
-        )
-    return None
-
-
-def strip_userinfo(url: str) -> str:
-    """``url`` without ``user:password@``, for showing it."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-
-
-def _header_safe(value: str) -> bool:
-    return all(32 < ord(ch) < 127 for ch in value)
-
-
-def join_url(api_base: str, path: str) -> str:
-    """``api_base`` + ``path``, accepting bases that already end in ``/v1`` (a common habit)."""
-    base = api_base.rstrip("/")
-    if path.startswith("/v1/") and base.endswith("/v1"):
-        base = base[: -len("/v1")]
-    return base + path
-
-
-# --------------------------------------------------------------------------- back-off
-
-
-def parse_retry_after(value: str | None, now_wall: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        now = time.time() if now_wall is None else now_wall
-        seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
-        return None
-    return min(max(seconds, 0.0), 3600.0)
-
-
-class CircuitOpen(BackendTransientError):
-    """Refused without any network traffic (backing off / circuit open): nothing new to log."""
-
-
-@dataclass
-class CircuitBreaker:
-    """Back-off after each failure, then an open circuit after ``threshold`` in a row.
-
-    While blocked every call fails at once (no network). After an open circuit's cool-down one
-    call is let through as a probe; its success closes the circuit, its failure re-opens it for
-    twice as long. Retry-After from the server is a floor on every wait. ``clock`` and
-    ``jitter`` (uniform 0..1) are injectable so tests control time.
-    """
-
-    threshold: int = 3
-    backoff_base: float = 0.25
-    backoff_cap: float = 4.0
-    open_base: float = 5.0
-    open_cap: float = 120.0
-    clock: Clock = time.monotonic
-    jitter: Jitter = random.random
-    failures: int = 0
-    blocked_until: float = 0.0
-    probing: bool = False
-    last_error: str = ""
-
-    @property
-    def is_open(self) -> bool:
-        return self.failures >= self.threshold
-
-    def before_call(self) -> None:
-        """Raise BackendTransientError when no request may be sent now."""
-        now = self.clock()
-        if now < self.blocked_until:
-            state = "paused after repeated failures" if self.is_open else "backing off"
-            raise CircuitOpen(
-                f"remote backend {state} ({self.last_error}); retrying in "
-                f"{self.blocked_until - now:.1f}s",
-                retry_after=self.blocked_until - now,
-            )
-        if self.is_open:
-            if self.probing:
-                raise CircuitOpen(
-                    f"remote backend paused ({self.last_error}); a probe request is in flight",
-                    retry_after=None,
-                )
-            self.probing = True
-
-    def record_success(self) -> None:
-        self.failures = 0
-        self.blocked_until = 0.0
-        self.probing = False
-        self.last_error = ""
-
-    def record_failure(self, reason: str, retry_after: float | None = None) -> float:
-        """Count a failure; returns how long calls are now blocked."""
-        self.failures += 1
-        self.probing = False
-        self.last_error = reason
-        spread = 0.5 + 0.5 * self.jitter()  # "equal jitter": between half and all of the delay
-        if self.is_open:
-            extra = self.failures - self.threshold
-            delay = min(self.open_cap, self.open_base * 2.0**extra) * spread
-        else:
-            delay = min(self.backoff_cap, self.backoff_base * 2.0 ** (self.failures - 1)) * spread
-        if retry_after is not None:
-            delay = max(delay, retry_after)
-        self.blocked_until = self.clock() + delay
-        return delay
-
-    def release_probe(self) -> None:
-        """The probe ended without a verdict (cancelled early): let the next call probe."""
-        self.probing = False
-
-
-# --------------------------------------------------------------------------- framing
-
-
-@dataclass
-class SseEvent:
-    event: str
-    data: str
-
-
-@dataclass
-class SseParser:
-    """Incremental Server-Sent Events parser fed one line at a time (WHATWG rules)."""
-
-    _data: list[str] = field(default_factory=list)
-    _event: str = ""
-
-    def feed(self, line: str) -> SseEvent | None:
-        if line == "":
-            return self._dispatch()
-        if line.startswith(":"):
-            return None
-        name, sep, value = line.partition(":")
-        if sep and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        elif name == "error":
-            # llama.cpp's server writes "error: {...}" lines; treat them as an error event.
-            self._data.append(value)
-            self._event = "error"
-        return None
-
-    def flush(self) -> SseEvent | None:
-        """The last event when the stream ended without its blank line (lenient)."""
-        return self._dispatch()
-
-    def _dispatch(self) -> SseEvent | None:
-        if not self._data:
-            self._event = ""
-            return None
-        event = SseEvent(self._event or "message", "\n".join(self._data))
-        self._data = []
-        self._event = ""
-        return event
-
-
-class MalformedResponse(Exception):
-    """The server's answer could not be understood."""
-
-
-def parse_json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise MalformedResponse(f"invalid JSON ({len(text)} characters)") from None
-    if not isinstance(value, dict):
-        raise MalformedResponse("JSON value is not an object")
-    return value
-
-
-def error_text(body: Any) -> str | None:
-    """The human message inside the error shapes remote APIs use, or None."""
-    if isinstance(body, str):
-        return body.strip() or None
-    if isinstance(body, list):
-        # FastAPI/Mistral validation errors: [{"loc": [...], "msg": "..."}]; never echo "input".
-        msgs = []
-        for item in body[:3]:
-            if isinstance(item, dict) and isinstance(item.get("msg"), str):
-                loc = item.get("loc")
-                where = ".".join(str(p) for p in loc) if isinstance(loc, list) else ""
-                msgs.append(f"{where}: {item['msg']}" if where else item["msg"])
-        return "; ".join(msgs) or None
-    if isinstance(body, dict):
-        for key in ("message", "detail", "error"):
-            if key in body:
-                found = error_text(body[key])
-                if found:
-                    return found
-    return None
 
 
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def choice_field(event: Mapping[str, Any], *path: str) -> Any:
-    """``event["choices"][0][path...]`` or None when the shape differs."""
-    choices = event.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return None
-    value: Any = choices[0]
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-# --------------------------------------------------------------------------- the backend
-
-
-@dataclass(frozen=True)
-class Piece:
-    """What one streamed event contributed: text and whether generation ended."""
-
-    text: str = ""
-    done: bool = False
-
-    @classmethod
-    def of(cls, text: Any, done: bool) -> Piece:
-        """A piece from an untrusted JSON value: anything but a string counts as no text."""
-        return cls(text if isinstance(text, str) else "", done)
-
-
-def http2_available() -> bool:
-    return importlib.util.find_spec("h2") is not None
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verified TLS context for every client: loading CA certificates costs ~0.1 s, and
-    a backend is recreated on every configuration change."""
-    return httpx.create_ssl_context()
 
 
 class HttpBackend:
@@ -374,14 +85,11 @@ class HttpBackend:
         self._auth_failed = False
         self._last_status: int | None = None
         self._announced = False
-        problem = check_endpoint(self.api_base, self._key, settings.allow_insecure_http)
-        if problem is None and not _header_safe(self._key):
-            problem = (
-                "setting 'api_key' contains characters that cannot be sent in an HTTP header "
-                "(spaces, line breaks or non-ASCII characters): check how it was copied"
-            )
-        if problem is None:
-            problem = self.config_problem()
+        problem = (
+            check_endpoint(self.api_base, self._key, settings.allow_insecure_http)
+            or check_key(self._key)
+            or self.config_problem()
+        )
         if problem is not None:
             self._config_error = BackendConfigError(problem)
         #: The whole request's budget: neither the HTTP limit nor the engine's generation
@@ -389,19 +97,7 @@ class HttpBackend:
         self.budget_ms = min(settings.request_timeout_ms, settings.timeout_ms)
         self.total_timeout = self.budget_ms / 1000.0
         connect = settings.connect_timeout_ms / 1000.0
-        self._client = httpx.AsyncClient(
-            http2=http2_available(),
-            timeout=httpx.Timeout(self.total_timeout, connect=connect, pool=connect),
-            # Keep the connection (and its TLS session) across typing pauses; a server that
-            # closed it meanwhile costs one cheap retry (see _ResetBeforeAnswer).
-            limits=httpx.Limits(
-                max_connections=4, max_keepalive_connections=2, keepalive_expiry=30.0
-            ),
-            headers={"User-Agent": f"codestral-ls/{__version__}"},
-            follow_redirects=False,
-            verify=_tls_context(),
-            transport=transport,
-        )
+        self._client = make_client(self.total_timeout, connect, transport)
 
     def __repr__(self) -> str:
         key = "set" if self._key else "not set"
@@ -583,7 +279,7 @@ class HttpBackend:
             ) from None
         try:
             async with asyncio.timeout_at(deadline):
-                response = await _send_uncancelled(self._client, http_request)
+                response = await send_uncancelled(self._client, http_request)
         except TimeoutError:
             raise self._failure(use_breaker, f"no answer within {ms} ms") from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -678,16 +374,15 @@ class HttpBackend:
             if text:
                 yield text
             return
-        lines = response.aiter_lines()
-        parser = SseParser()
+        events = self._events(response)
         yielded = False
         try:
             while True:
                 try:
                     async with asyncio.timeout_at(deadline):
-                        line: str | None = await anext(lines)
+                        event = await anext(events)
                 except StopAsyncIteration:
-                    line = None
+                    raise self._failure(use_breaker, "answer ended before its end marker") from None
                 except TimeoutError:
                     if yielded:  # like the local model: what arrived in time is used
                         log.info("%s: answer cut at the %d ms budget", self.name, self.budget_ms)
@@ -699,35 +394,27 @@ class HttpBackend:
                     raise self._failure(
                         use_breaker, "answer cut off", _short(str(exc) or type(exc).__name__)
                     ) from None
-                event_name = "message"
-                if self.framing == "ndjson":
-                    payload = line.strip() if line is not None else ""
-                else:
-                    event = parser.flush() if line is None else parser.feed(line)
-                    payload = event.data if event else ""
-                    event_name = event.event if event else "message"
-                if payload.strip() == "[DONE]":
+                if event.data.strip() == "[DONE]":
                     break
-                if payload:
-                    piece = self._piece_of(payload, event_name, use_breaker)
-                    if piece.text:
-                        yielded = True
-                        yield piece.text
-                    if piece.done:
-                        break
-                if line is None:
-                    raise self._failure(use_breaker, "answer ended before its end marker")
+                piece = self._piece_of(event.data, event.event, use_breaker)
+                if piece.text:
+                    yielded = True
+                    yield piece.text
+                if piece.done:
+                    break
             # Generation ended: read the rest briefly so the connection can be reused.
             try:
                 async with asyncio.timeout(_DRAIN_SECONDS):
-                    async for _ in lines:
+                    async for _ in events:
                         pass
             except (TimeoutError, httpx.HTTPError):
                 pass
         finally:
-            close = getattr(lines, "aclose", None)
-            if close is not None:
-                await close()
+            await events.aclose()
+
+    def _events(self, response: httpx.Response) -> AsyncGenerator[SseEvent, None]:
+        reader = ndjson_events if self.framing == "ndjson" else sse_events
+        return reader(response)
 
     def _piece_of(self, payload: str, event_name: str, use_breaker: bool) -> Piece:
         try:
@@ -776,62 +463,9 @@ class HttpBackend:
         return text
 
 
-_CLOSING: set[asyncio.Task[None]] = set()
-
-
-async def _send_uncancelled(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """``client.send`` that is never cancelled half-way.
-
-    httpcore leaks a pooled connection when a request is cancelled while it connects or sends
-    (the connection stays NEW forever); after ``max_connections`` such leaks every request
-    waits for the pool and the backend goes silent. Superseded requests are the normal case
-    here (every keystroke), so a cancelled send finishes in the background (bounded by the
-    client's own timeouts) and its response is closed at once.
-    """
-    task = asyncio.ensure_future(client.send(request, stream=True))
-    try:
-        return await asyncio.shield(task)
-    except BaseException:
-
-        def close(done: asyncio.Future[httpx.Response]) -> None:
-            if not done.cancelled() and done.exception() is None:
-                closing = asyncio.ensure_future(done.result().aclose())
-                _CLOSING.add(closing)  # keep a reference until it is done
-                closing.add_done_callback(_CLOSING.discard)
-
-        task.add_done_callback(close)
-        raise
-
-
 class _ResetBeforeAnswer(Exception):
     """The connection dropped before any status line: safe to retry once."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def prefix_with_context(request: FimRequest) -> str:
-    """The prefix preceded by the context snippets as comments, for APIs with no context field.
-
-    The same commented "Path: ..." layout the FIM templates use for families without a
-    repository format, so the model sees other files as part of the current one.
-    """
-    if not request.context:
-        return request.prefix
-    from fim import comment_block
-
-    language = request.language or None
-    path = request.path or None
-    parts: list[str] = []
-    for snippet in request.context:
-        parts.append(comment_block(f"Path: {snippet.path}", language, path))
-        parts.append(comment_block(snippet.text, language, path))
-    if path:
-        parts.append(comment_block(f"Path: {path}", language, path))
-    return "".join(parts) + request.prefix
-
-
-def string_list(values: tuple[str, ...]) -> list[str]:
-    """Stop strings for a JSON body: unique, non-empty, order kept."""
-    return list(dict.fromkeys(v for v in values if v))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from .languages import PROSE_LANGUAGES, string_quotes
 from .modes import (
-    PROSE_LANGUAGES,
     LanguageRules,
     Mode,
     code_part,
@@ -713,7 +713,7 @@ def _cursor_in_comment(line_prefix: str, rules: LanguageRules) -> bool:
 
 def _open_quote(line_prefix: str, language: str) -> str:
     """The quote of a string left open before the cursor on its line ("" if none)."""
-    quotes = '"`' if language == "rust" else "\"'`"
+    quotes = string_quotes(language)
     quote = ""
     i = 0
     while i < len(line_prefix):

@@ -27,42 +27,12 @@ from dataclasses import dataclass
 
 from lsprotocol import types as lsp
 
+from .languages import EXTRA_WORD_CHARS, FENCE_NAMES
+
 MARKER = "…"
 LABEL_WIDTH = 50
 SORT_TEXT = "!"  # sorts before digits and letters, which is what servers usually put there
 DETAIL = "codestral-ls"
-
-# Characters that continue a word besides \w, per LSP language id: the typed word must be the one
-# the editor itself filters on, or the item is filtered away.
-_EXTRA_WORD_CHARS = {
-    "clojure": "-!?*<>=/+.",
-    "commonlisp": "-!?*<>=/+",
-    "css": "-",
-    "elisp": "-!?*<>=/+",
-    "emacs-lisp": "-!?*<>=/+",
-    "html": "-",
-    "javascript": "$",
-    "javascriptreact": "$",
-    "less": "-",
-    "lisp": "-!?*<>=/+",
-    "php": "$",
-    "racket": "-!?*<>=/+",
-    "scheme": "-!?*<>=/+",
-    "scss": "-",
-    "typescript": "$",
-    "typescriptreact": "$",
-}
-
-# LSP language ids whose markdown fence name differs (renderers know the short names).
-_FENCE_NAMES = {
-    "javascriptreact": "jsx",
-    "typescriptreact": "tsx",
-    "shellscript": "sh",
-    "plaintext": "text",
-    "objective-c": "objc",
-    "objective-cpp": "objcpp",
-    "emacs-lisp": "elisp",
-}
 
 
 @dataclass(frozen=True)
@@ -92,7 +62,7 @@ def completion_format(caps: lsp.ClientCapabilities) -> CompletionFormat:
 
 def word_start(line_text: str, cursor_char: int, language: str) -> int:
     """Index where the word that ends at the cursor starts (== cursor_char when there is none)."""
-    extra = _EXTRA_WORD_CHARS.get(language, "")
+    extra = EXTRA_WORD_CHARS.get(language, "")
     start = cursor_char
     while start > 0:
         char = line_text[start - 1]
@@ -182,7 +152,7 @@ def _fenced(code: str, language: str) -> str:
     body = _dedented(code)
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * max(3, longest + 1)
-    name = _FENCE_NAMES.get(language, language)
+    name = FENCE_NAMES.get(language, language)
     return f"{fence}{name}\n{body}\n{fence}"
 
 

@@ -15,13 +15,8 @@ from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from .backends.base import ContextSnippet
+from .languages import context_group
 
-#: Languages whose files freely use each other's definitions.
-_GROUPS: tuple[frozenset[str], ...] = (
-    frozenset({"javascript", "javascriptreact", "typescript", "typescriptreact"}),
-    frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp"}),
-    frozenset({"shellscript", "sh", "bash", "zsh"}),
-)
 #: Lines that say what a file defines or uses, across the supported languages.
 _OUTLINE_LINE = re.compile(
     r"^\s*(?:@\w|#include\b|#define\b|(?:export\s+)?(?:default\s+)?(?:pub(?:\([^)]*\))?\s+)?"
@@ -49,9 +44,9 @@ def snippets_for(
     """
     if budget_tokens < _MIN_USEFUL_TOKENS:
         return ()
-    group = _group(language)
+    group = context_group(language)
     candidates = sorted(
-        (doc for doc in documents if doc[0] != current_uri and _group(doc[1]) == group),
+        (doc for doc in documents if doc[0] != current_uri and context_group(doc[1]) == group),
         key=lambda doc: doc[3],
         reverse=True,
     )
@@ -73,14 +68,6 @@ def snippets_for(
         if len(out) >= _MAX_SNIPPETS or remaining < _MIN_USEFUL_TOKENS:
             break
     return tuple(out)
-
-
-def _group(language: str) -> frozenset[str]:
-    lowered = language.lower()
-    for group in _GROUPS:
-        if lowered in group:
-            return group
-    return frozenset({lowered})
 
 
 @lru_cache(maxsize=64)

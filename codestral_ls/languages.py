@@ -1,61 +1,112 @@
-"""LSP language ids from file names, for the command line (editors send their own)."""
+"""Every per-language table of the server, by LSP language id, in one place.
+
+A new language is a line here: which block grammar it follows (modes.py keeps the grammars),
+which languages share definitions with it, which characters continue a word in it, how
+markdown fences name it. File names map to ids through the ``fim`` package's table (the
+prompt builder needs it too), with "plaintext" for the unknown.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_BY_SUFFIX = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascriptreact",
-    ".ts": "typescript",
-    ".tsx": "typescriptreact",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".hh": "cpp",
-    ".cs": "csharp",
-    ".lua": "lua",
-    ".sh": "shellscript",
-    ".bash": "shellscript",
-    ".zsh": "shellscript",
-    ".rb": "ruby",
-    ".php": "php",
-    ".kt": "kotlin",
-    ".swift": "swift",
-    ".scala": "scala",
-    ".r": "r",
-    ".jl": "julia",
-    ".sql": "sql",
-    ".html": "html",
-    ".css": "css",
-    ".json": "json",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".toml": "toml",
-    ".md": "markdown",
-    ".vim": "vim",
-    ".el": "emacs-lisp",
-    ".hs": "haskell",
-    ".ex": "elixir",
-    ".exs": "elixir",
-    ".erl": "erlang",
-    ".zig": "zig",
-    ".dart": "dart",
-    ".ml": "ocaml",
+from fim import language_for_path as _fim_language_for_path
+
+#: Block grammar family (a key of ``modes.GRAMMARS``) per language id; others use "default".
+BLOCK_FAMILY: dict[str, str] = {
+    "python": "python",
+    "lua": "lua",
+    "ruby": "ruby",
+    **dict.fromkeys(("shellscript", "sh", "bash", "zsh"), "shell"),
+    **dict.fromkeys(
+        (
+            "javascript",
+            "javascriptreact",
+            "typescript",
+            "typescriptreact",
+            "go",
+            "rust",
+            "java",
+            "c",
+            "cpp",
+            "csharp",
+            "kotlin",
+            "swift",
+            "php",
+            "dart",
+            "scala",
+            "objective-c",
+            "objective-cpp",
+            "zig",
+        ),
+        "c_like",
+    ),
+}
+
+#: Markup and prose: fences and prose are legitimate content there.
+PROSE_LANGUAGES = frozenset({"markdown", "plaintext", "restructuredtext", "latex", "text", ""})
+
+#: Languages whose files freely use each other's definitions (context snippets cross them).
+CONTEXT_GROUPS: tuple[frozenset[str], ...] = (
+    frozenset({"javascript", "javascriptreact", "typescript", "typescriptreact"}),
+    frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp"}),
+    frozenset({"shellscript", "sh", "bash", "zsh"}),
+)
+
+#: Characters that continue a word besides \w: the typed word must be the one the editor
+#: itself filters completion items on.
+EXTRA_WORD_CHARS: dict[str, str] = {
+    "clojure": "-!?*<>=/+.",
+    "commonlisp": "-!?*<>=/+",
+    "css": "-",
+    "elisp": "-!?*<>=/+",
+    "emacs-lisp": "-!?*<>=/+",
+    "html": "-",
+    "javascript": "$",
+    "javascriptreact": "$",
+    "less": "-",
+    "lisp": "-!?*<>=/+",
+    "php": "$",
+    "racket": "-!?*<>=/+",
+    "scheme": "-!?*<>=/+",
+    "scss": "-",
+    "typescript": "$",
+    "typescriptreact": "$",
+}
+
+#: Markdown fence names where they differ from the id (renderers know the short names).
+FENCE_NAMES: dict[str, str] = {
+    "javascriptreact": "jsx",
+    "typescriptreact": "tsx",
+    "shellscript": "sh",
+    "plaintext": "text",
+    "objective-c": "objc",
+    "objective-cpp": "objcpp",
+    "emacs-lisp": "elisp",
 }
 
 
+#: Characters that open a string on one line, where they differ from ``"'`` and backticks
+#: (Rust's ``'`` is a lifetime or a char, never an open string).
+STRING_QUOTES: dict[str, str] = {"rust": '"`'}
+
+
+def string_quotes(language: str) -> str:
+    return STRING_QUOTES.get(language.lower(), "\"'`")
+
+
+def block_family(language: str) -> str:
+    return BLOCK_FAMILY.get(language.lower(), "default")
+
+
+def context_group(language: str) -> frozenset[str]:
+    lowered = language.lower()
+    for group in CONTEXT_GROUPS:
+        if lowered in group:
+            return group
+    return frozenset({lowered})
+
+
 def language_for_path(path: Path) -> str:
-    if path.name == "Makefile":
-        return "makefile"
-    return _BY_SUFFIX.get(path.suffix.lower(), "plaintext")
+    """The LSP language id for a file on the command line (editors send their own)."""
+    return _fim_language_for_path(str(path)) or "plaintext"

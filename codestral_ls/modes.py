@@ -14,6 +14,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from .languages import block_family
+
 
 class Mode(enum.Enum):
     LINE = "line"
@@ -82,46 +84,22 @@ _DEFAULT = LanguageRules(
     line_comments=("//", "#"),
 )
 
-_BY_LANGUAGE: dict[str, LanguageRules] = {
+#: Block grammars by family; languages.BLOCK_FAMILY says which one a language follows.
+GRAMMARS: dict[str, LanguageRules] = {
     "python": _PYTHON,
     "lua": _LUA,
     "ruby": _RUBY,
-    "shellscript": _SHELL,
-    "sh": _SHELL,
-    "bash": _SHELL,
-    "zsh": _SHELL,
+    "shell": _SHELL,
+    "c_like": _C_LIKE,
+    "default": _DEFAULT,
 }
-_C_FAMILY = (
-    "javascript",
-    "javascriptreact",
-    "typescript",
-    "typescriptreact",
-    "go",
-    "rust",
-    "java",
-    "c",
-    "cpp",
-    "csharp",
-    "kotlin",
-    "swift",
-    "php",
-    "dart",
-    "scala",
-    "objective-c",
-    "objective-cpp",
-    "zig",
-)
-_BY_LANGUAGE.update(dict.fromkeys(_C_FAMILY, _C_LIKE))
-
-#: Markup/prose languages: fences and prose are legitimate content there.
-PROSE_LANGUAGES = frozenset({"markdown", "plaintext", "restructuredtext", "latex", "text", ""})
 
 _CLOSING_ONLY = re.compile(r"""^[\s\]})>"'`;,:.]*$""")
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 
 
 def rules_for(language: str) -> LanguageRules:
-    return _BY_LANGUAGE.get(language.lower(), _DEFAULT)
+    return GRAMMARS[block_family(language)]
 
 
 def is_word_char(ch: str) -> bool:

@@ -47,7 +47,8 @@ async def test_inline_completion_fills_the_empty_body(tmp_path: Path) -> None:
         st = await wait_ready(client)
         assert st["state"] == "ready", st
         items = await inline(client, uri, HOLE_LINE, 4)
-        assert len(items) == 1
+        # an explicit request: the best suggestion first, distinct alternatives after it
+        assert items and len({i.insert_text for i in items}) == len(items)
         text = items[0].insert_text
         assert isinstance(text, str) and text.strip()
         assert "return" in text

@@ -10,7 +10,7 @@ import pytest
 
 from codestral_ls.backends.base import FimRequest
 from codestral_ls.backends.local import LocalBackend
-from codestral_ls.backends.token_healing import HealedText, StartsWith, Vocabulary
+from codestral_ls.backends.local.token_healing import HealedText, StartsWith, Vocabulary
 from codestral_ls.config import Settings
 
 WEEKDAY = (

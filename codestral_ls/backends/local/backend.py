@@ -1,10 +1,9 @@
 """The local backend: a GGUF model in-process through llama-cpp-python.
 
-All model work runs on one daemon thread: llama.cpp contexts are not thread-safe, a second
-generation could only queue anyway, and a daemon thread never keeps an exiting server alive.
-Generation checks a cancel flag between tokens, so closing the stream stops the model within one
-token. llama-cpp-python keeps the evaluated tokens and re-evaluates only what follows the longest
-common prefix with the previous prompt, which is what makes the next keystroke cheap.
+All model work runs on one thread (model_thread.py). Generation checks a cancel flag between
+tokens, so closing the stream stops the model within one token. Only what follows the longest
+beginning shared with a kept KV state is evaluated (kv_slots.py), which is what makes the next
+keystroke cheap.
 """
 
 from __future__ import annotations
@@ -12,20 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
 from fim import FAMILIES, FimTemplate, detect_family, get_template
 
-from ..config import Settings
-from ..model_presets import resolve_model
-from .base import (
+from ...config import Settings
+from ...model_presets import resolve_model
+from ..base import (
     BackendConfigError,
     BackendError,
     BackendInfo,
@@ -36,8 +32,9 @@ from .base import (
     estimate_tokens,
 )
 from .branches import decode_branches, enable_branches, first_tokens, shared_indentation
-from .cpu_share import CpuShare, runnable_now
+from .cpu_share import CpuShare, runnable_now, usable_cores
 from .kv_slots import KvSlots
+from .model_thread import ModelThread
 from .token_healing import HealedText, StartsWith, Vocabulary, split_last_token
 
 log = logging.getLogger(__name__)
@@ -58,50 +55,13 @@ _WARM_BATCH = 64
 _SPEED_MIN_BATCH = 16
 
 
-class _ModelThread:
-    """Runs callables one at a time on a single daemon thread."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._thread = threading.Thread(target=self._run, name="codestral-model", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            fn, fut = job
-            if not fut.set_running_or_notify_cancel():
-                continue
-            try:
-                fut.set_result(fn())
-            except BaseException as exc:
-                fut.set_exception(exc)
-
-    def submit(self, fn: Callable[[], T]) -> Future[T]:
-        fut: Future[T] = Future()
-        self._jobs.put((fn, fut))
-        return fut
-
-    def stop(self) -> None:
-        self._jobs.put(None)
-
-
-def default_threads() -> int:
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
-
-
 class LocalBackend:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._llama: Any = None
         self._template: FimTemplate | None = None
         self._model_path: Path | None = None
-        self._thread = _ModelThread()
+        self._thread = ModelThread()
         self._load_error: BackendError | None = None
         self._closed = False
         self._slots: KvSlots | None = None
@@ -164,7 +124,7 @@ class LocalBackend:
         gpu_layers = settings.n_gpu_layers
         if gpu_layers < 0:
             gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
-        threads = settings.n_threads or default_threads()
+        threads = settings.n_threads or min(usable_cores(), 8)
         try:
             llama = llama_cpp.Llama(
                 model_path=str(path),

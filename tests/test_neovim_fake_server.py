@@ -77,9 +77,14 @@ def test_scripted_scenario(nvim: Path, tmp_path: Path, mode: str, legacy: str, n
     assert r["statusline_error"] == "codestral: error", explain(r)
     # <C-]> hides the suggestion; <M-\> asks again at once (one request).
     assert r["ghost_before_dismiss"]["text"] == "nacci_table = {}", explain(r)
-    # <M-]> / <M-[> step through the server's several items.
+    # <M-]> on a suggestion from an automatic request (one item) asks once more, explicitly
+    # (the server offers alternatives only then), and shows the second item; <M-[> and <M-]>
+    # then step through the items without asking again.
     assert r["ghost_after_next"]["text"] == "nacci_cache = {}", explain(r)
+    assert r["requests_by_next"] == 1 and r["kinds_by_next"] == [1], explain(r)
     assert r["ghost_after_prev"]["text"] == "nacci_table = {}", explain(r)
+    assert r["requests_by_prev"] == 0, explain(r)
+    assert r["ghost_after_next_again"]["text"] == "nacci_cache = {}", explain(r)
     assert r["ghost_after_dismiss"] is None, explain(r)
     assert r["ghost_after_trigger"]["text"] == "nacci_table = {}", explain(r)
     assert r["requests_by_trigger"] == 1, explain(r)

@@ -86,6 +86,9 @@ def test_vsix_holds_what_a_user_needs(built: Path) -> None:
     settings = manifest["contributes"]["configuration"]["properties"]
     assert "codestral.enable" in settings and "codestral.server.path" in settings
     assert not [k for k in settings if "apikey" in k.lower().replace("_", "")]
+    # VS Code has no default key for an explicit inline request: the extension binds Alt+\.
+    keys = {(k["key"], k["command"]) for k in manifest["contributes"]["keybindings"]}
+    assert ("alt+\\", "codestral.trigger") in keys, keys
     commands = {c["command"] for c in manifest["contributes"]["commands"]}
     for c in (
         "enable",
@@ -205,6 +208,97 @@ def test_a_pause_then_one_key_gets_a_suggestion_in_a_large_real_file(
     saved = (artifacts / "saved-textwrap.py").read_text(encoding="utf-8").splitlines(keepends=True)
     assert saved[: opener + 1] == lines[: opener + 1]
     assert saved[len(saved) - (len(lines) - hole_line) :] == lines[hole_line:]
+
+
+STATS = Path(__file__).resolve().parent.parent / "examples" / "stats.py"
+MEAN_BODY = 10  # 1-based line of the empty body of mean(): four spaces
+
+
+def _explicit_candidates(tmp_path: Path, source: Path, line: int) -> list[str]:
+    """What a separate codestral-ls (default settings, embedded model) answers an explicit
+    inline completion request at the end of `line` (1-based) of `source`: the candidates, best
+    first. The model is deterministic, so the editor's own server offers the same."""
+    import asyncio
+
+    from lsp_session import inline, lsp_server, open_doc, wait_ready
+
+    folder = tmp_path / "candidates"
+    folder.mkdir()
+    copy = folder / source.name
+    shutil.copyfile(source, copy)
+    hole = copy.read_text(encoding="utf-8").splitlines()[line - 1]
+
+    async def ask() -> list[str]:
+        async with lsp_server(folder) as (client, _):
+            assert (await wait_ready(client))["state"] == "ready"
+            open_doc(client, copy.as_uri(), copy.read_text(encoding="utf-8"))
+            items = await inline(client, copy.as_uri(), line - 1, len(hole), invoked=True)
+            out = []
+            for item in items:
+                text = (
+                    item.insert_text
+                    if isinstance(item.insert_text, str)
+                    else item.insert_text.value
+                )
+                start = item.range.start.character if item.range else len(hole)
+                out.append((hole[:start] + text).split("\n")[0])
+            return out
+
+    return asyncio.run(ask())
+
+
+@pytest.mark.model
+def test_show_next_cycles_to_the_second_candidate_and_tab_accepts_it(
+    built: Path, embedded_model: Path, tmp_path: Path
+) -> None:
+    """Default settings (only codestral.server.path): on the empty body of mean() in
+    examples/stats.py, Alt+\\ (trigger), Alt+] (VS Code's "Show Next Inline Suggestion", which
+    asks the provider again with triggerKind Invoked and cycles its items), Tab, Ctrl+S: the
+    saved line is the server's SECOND candidate, as a separate server answers the same explicit
+    request."""
+    tools = ensure_code_server()
+    if not SERVER.is_file():
+        unavailable(f"{SERVER} not found (pip install -e . first)")
+    expected = _explicit_candidates(tmp_path, STATS, MEAN_BODY)
+    assert len(expected) >= 2 and len(set(expected)) == len(expected), expected
+    artifacts = ARTIFACTS.parent / "vscode-cycle"
+    if artifacts.exists():
+        shutil.rmtree(artifacts)
+    ran = run(
+        [
+            str(tools / "bin" / "node"),
+            str(EXTENSION / "e2e" / "run.mjs"),
+            "--code-server",
+            str(tools),
+            "--vsix",
+            str(built),
+            "--server",
+            str(SERVER),
+            "--artifacts",
+            str(artifacts),
+            "--scenario",
+            "cycle",
+            "--file",
+            str(STATS),
+            "--line",
+            str(MEAN_BODY),
+            "--timeout",
+            "420",
+        ],
+        cwd=EXTENSION,
+        timeout=540,
+        env=e2e_env(tmp_path),
+    )
+    result = read_result(artifacts)
+    if ran.returncode != 0 or not result.get("ok"):
+        pytest.fail(failure_report(artifacts, ran), pytrace=False)
+    hole = STATS.read_text(encoding="utf-8").splitlines()[MEAN_BODY - 1]
+    summary = f"expected {expected}; result {json.dumps(result, indent=1)[-3000:]}"
+    # Alt+\ showed the best candidate, Alt+] the second, and Tab put the second in the file.
+    assert hole + str(result["firstGhost"]) == expected[0], summary
+    assert hole + str(result["secondGhost"]) == expected[1], summary
+    assert result["savedLine"] == expected[1], summary
+    assert result["savedRestUnchanged"] is True, summary
 
 
 @pytest.mark.model

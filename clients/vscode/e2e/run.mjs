@@ -27,6 +27,11 @@
 //                         from the user's login shell, not from the process that started it) or
 //                         "install-dir" (no profile adds it: the server is in ~/.local/bin, where
 //                         pipx and uv put it). The extension's log must say it was found that way.
+//   cycle: default settings (only codestral.server.path); --file FILE is copied into the workspace
+//   and opened, the cursor goes to the end of --line N (a blank line keeping its indentation),
+//   Alt+\ asks for a suggestion explicitly, Alt+] ("Show Next Inline Suggestion") must show a
+//   different one (the server's second candidate), Tab accepts it and Ctrl+S saves. result.json
+//   holds both ghost texts and the saved line.
 //   rest-then-type: default settings (only codestral.server.path); --file FILE is copied into the
 //   workspace and opened, the cursor goes to the end of --line N (1-based, a blank line keeping its
 //   indentation), rests --rest SEC (default 8), types --type TEXT, and ghost text must appear
@@ -192,6 +197,10 @@ async function main() {
   }
   if (args.scenario === "suggestion") {
     await suggestion(page);
+    return;
+  }
+  if (args.scenario === "cycle") {
+    await cycle(page);
     return;
   }
 
@@ -378,6 +387,65 @@ async function restThenType(page) {
   const saved = await save(page, name, holeLine, typed);
   checkSaved({ original, holeLine, typed }, saved, ghost);
   await page.screenshot({ path: path.join(artifacts, "accepted.png") });
+}
+
+// Several candidates: an explicit request (Alt+\) gets the server's candidates, VS Code's "Show
+// Next Inline Suggestion" (Alt+]) shows the second, Tab accepts it.
+async function cycle(page) {
+  const source = path.resolve(required("file"));
+  const name = path.basename(source);
+  const holeLine = Number(required("line"));
+  const original = fs.readFileSync(path.join(workspace, name), "utf8");
+  const hole = original.split("\n")[holeLine - 1];
+
+  await openFile(page, name);
+  await waitForReady(page);
+  await goToLineEnd(page, holeLine);
+  step("cursor at the hole", { line: holeLine });
+  await page.keyboard.press("Alt+Backslash");
+  const first = await waitForGhost(page, 120_000);
+  if (!first) {
+    throw new Error("no ghost text after Alt+\\ (editor.action.inlineSuggest.trigger)");
+  }
+  result.firstGhost = first;
+  step("ghost text shown", { ghost: first });
+  await sleep(500); // the explicit answer may replace an automatic one: let it settle
+  result.firstGhost = (await ghostText(page)) || first;
+  await page.screenshot({ path: path.join(artifacts, "first-candidate.png") });
+  await page.keyboard.press("Alt+BracketRight");
+  let second = "";
+  await waitFor(async () => {
+    second = await ghostText(page);
+    return second && second !== result.firstGhost;
+  }, 60_000, "Alt+] (editor.action.inlineSuggest.showNext) to show another suggestion",
+  async () => JSON.stringify({ first: result.firstGhost, now: await ghostText(page) }));
+  await sleep(300);
+  second = (await ghostText(page)) || second;
+  result.secondGhost = second;
+  step("next suggestion shown", { ghost: second });
+  await page.screenshot({ path: path.join(artifacts, "second-candidate.png") });
+  await page.keyboard.press("Tab");
+  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
+  step("accepted with Tab");
+  await page.keyboard.press("Control+S");
+  const file = path.join(workspace, name);
+  let saved = "";
+  await waitFor(async () => {
+    const before = fs.readFileSync(file, "utf8");
+    await sleep(150);
+    saved = fs.readFileSync(file, "utf8");
+    return saved === before && saved !== original;
+  }, 15_000, "the file to be saved", () => JSON.stringify(fs.readFileSync(file, "utf8").split("\n")[holeLine - 1]));
+  fs.writeFileSync(path.join(artifacts, `saved-${name}`), saved);
+  const lines = saved.split("\n");
+  result.savedLine = lines[holeLine - 1];
+  result.savedRestUnchanged =
+    lines.slice(0, holeLine - 1).join("\n") === original.split("\n").slice(0, holeLine - 1).join("\n") &&
+    lines.slice(holeLine).join("\n") === original.split("\n").slice(holeLine).join("\n");
+  if (result.savedLine === hole) {
+    throw new Error("nothing was inserted at the hole");
+  }
+  step("saved", { line: result.savedLine });
 }
 
 // The server is not named in any setting: the extension must find it where a user's install put
@@ -677,8 +745,9 @@ function writeUserSettings(extra = {}) {
     "chat.disableAIFeatures": true,
     "files.autoSave": "off",
     ...(serverVia === "setting" ? { "codestral.server.path": serverPath } : {}),
-    // The rest-then-type scenario is what a new user gets: every other codestral.* at its default.
-    ...(args.scenario === "rest-then-type"
+    // The rest-then-type and cycle scenarios are what a new user gets: every other codestral.* at
+    // its default.
+    ...(args.scenario === "rest-then-type" || args.scenario === "cycle"
       ? {}
       : { "codestral.maxTokens": 24, "codestral.debounceMs": 50, "codestral.trace.server": "verbose" }),
     ...(args["extra-settings"] ? JSON.parse(args["extra-settings"]) : {}),

@@ -92,15 +92,19 @@ function M.texts(result, line, row, col, encoding)
 end
 
 --- Send one inline completion request for the cursor position of the current window.
+--- The answer to an explicit request (INVOKED: the trigger key, next/previous) holds every item
+--- the server offers and replaces the built-in suggestion; `select` is the item to show first.
 ---@param bufnr integer
 ---@param kind integer
-function M.request(bufnr, kind)
+---@param select? integer 1-based index of the item to show (wrapping), default 1
+function M.request(bufnr, kind, select)
   local st = buf_state(bufnr)
   cancel(st)
   local client = lsp.client(bufnr)
   if not client or api.nvim_get_current_buf() ~= bufnr then
     return
   end
+  local explicit = kind == INVOKED
   local win = api.nvim_get_current_win()
   local tick = api.nvim_buf_get_changedtick(bufnr)
   local cursor = api.nvim_win_get_cursor(win)
@@ -109,6 +113,7 @@ function M.request(bufnr, kind)
     if not st.req or st.req.id ~= id then
       return -- cancelled or superseded
     end
+    local wanted = st.req.select or 1
     st.req = nil
     if err then
       return
@@ -120,7 +125,7 @@ function M.request(bufnr, kind)
     if api.nvim_buf_get_changedtick(bufnr) ~= tick or now[1] ~= cursor[1] or now[2] ~= cursor[2] then
       return -- the text moved on; a newer request follows
     end
-    if M.path == 'native' and native.visible(bufnr) then
+    if M.path == 'native' and native.visible(bufnr) and not explicit then
       return -- the built-in UI already shows a suggestion
     end
     if menu.visible() and not M.opts.show_with_menu then
@@ -128,11 +133,38 @@ function M.request(bufnr, kind)
     end
     local row, col = cursor[1] - 1, cursor[2]
     local line = api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
-    ghost.show(bufnr, row, col, M.texts(result, line, row, col, client.offset_encoding), client.id)
+    local texts = M.texts(result, line, row, col, client.offset_encoding)
+    if explicit and #texts > 0 and M.path == 'native' then
+      native.dismiss(bufnr) -- the explicit answer, with its alternatives, replaces it
+    end
+    if ghost.show(bufnr, row, col, texts, client.id, explicit) and wanted ~= 1 then
+      ghost.select(bufnr, wanted)
+    end
   end)
   if id then
-    st.req = { client = client, id = id }
+    st.req = { client = client, id = id, explicit = explicit, select = select }
   end
+end
+
+--- Next/previous when only one suggestion is known because it answered an automatic request:
+--- ask again explicitly (the server then sends its alternatives) and show the item `delta`
+--- away from the first. The shown suggestion stays until the answer replaces it; pressing
+--- again before then moves further.
+---@param bufnr integer
+---@param delta integer
+---@return boolean asked
+function M.alternatives(bufnr, delta)
+  if not M.enabled or not lsp.client(bufnr) then
+    return false
+  end
+  local st = buf_state(bufnr)
+  if st.req and st.req.explicit then
+    st.req.select = (st.req.select or 1) + delta
+    return true
+  end
+  stop_timer(st)
+  M.request(bufnr, INVOKED, 1 + delta)
+  return st.req ~= nil
 end
 
 --- Cancel the built-in inline completion's requests still in flight for this buffer: the
@@ -216,6 +248,9 @@ function M.trigger(bufnr)
     return false
   end
   local st = buf_state(bufnr)
+  if st.req and st.req.explicit then
+    return true -- already asking
+  end
   stop_timer(st)
   M.request(bufnr, INVOKED)
   return true
@@ -352,7 +387,13 @@ function M.setup_global()
       end
       local bufnr = ev.buf
       vim.schedule(function()
-        if bufnr and api.nvim_buf_is_valid(bufnr) and native.visible(bufnr) then
+        if not (bufnr and api.nvim_buf_is_valid(bufnr) and native.visible(bufnr)) then
+          return
+        end
+        local shown = ghost.get(bufnr)
+        if shown and shown.explicit and ghost.visible(bufnr) then
+          native.dismiss(bufnr) -- an explicit answer (with alternatives) stays until it is done
+        else
           ghost.clear(bufnr)
         end
       end)

@@ -15,6 +15,7 @@ M.hl = 'CodestralSuggestion'
 ---@field items string[] suggestions the server returned
 ---@field index integer which item is shown
 ---@field client_id integer|nil
+---@field explicit boolean the items answer an explicit request (all the server offers)
 
 ---@type table<integer, codestral.Ghost>
 M.state = {}
@@ -83,8 +84,9 @@ end
 ---@param col integer
 ---@param items string[]
 ---@param client_id integer|nil
+---@param explicit? boolean the items answer an explicit request (so there are no others)
 ---@return boolean shown
-function M.show(bufnr, row, col, items, client_id)
+function M.show(bufnr, row, col, items, client_id, explicit)
   local kept = {}
   for _, item in ipairs(items) do
     if item ~= '' and not vim.tbl_contains(kept, item) then
@@ -100,7 +102,14 @@ function M.show(bufnr, row, col, items, client_id)
     M.clear(bufnr)
     return false
   end
-  M.state[bufnr] = { row = row, col = col, items = kept, index = 1, client_id = client_id }
+  M.state[bufnr] = {
+    row = row,
+    col = col,
+    items = kept,
+    index = 1,
+    client_id = client_id,
+    explicit = explicit == true,
+  }
   render(bufnr)
   return true
 end
@@ -130,7 +139,28 @@ function M.follow(bufnr, row, col)
     M.clear(bufnr)
     return false
   end
-  M.state[bufnr] = { row = row, col = col, items = { rest }, index = 1, client_id = st.client_id }
+  -- The other items the typed text agrees with stay available for next/previous.
+  local items = {}
+  for _, item in ipairs(st.items) do
+    local r = text.remainder(item, typed)
+    if r and r ~= '' and not vim.tbl_contains(items, r) then
+      table.insert(items, r)
+    end
+  end
+  local index = 1
+  for i, item in ipairs(items) do
+    if item == rest then
+      index = i
+    end
+  end
+  M.state[bufnr] = {
+    row = row,
+    col = col,
+    items = items,
+    index = index,
+    client_id = st.client_id,
+    explicit = st.explicit,
+  }
   render(bufnr)
   return true
 end
@@ -144,7 +174,19 @@ function M.cycle(bufnr, delta)
   if not st or #st.items < 2 then
     return false
   end
-  st.index = (st.index - 1 + delta) % #st.items + 1
+  return M.select(bufnr, st.index + delta)
+end
+
+--- Show item `index` (1-based, wrapping around).
+---@param bufnr integer
+---@param index integer
+---@return boolean
+function M.select(bufnr, index)
+  local st = M.state[bufnr]
+  if not st or #st.items == 0 then
+    return false
+  end
+  st.index = (index - 1) % #st.items + 1
   render(bufnr)
   return true
 end
@@ -180,7 +222,7 @@ function M.accept(bufnr, kind)
   M.insert(bufnr, win, st.row, st.col, piece)
   if rest ~= '' then
     local row, col = text.end_position(st.row, st.col, piece)
-    M.show(bufnr, row, col, { rest }, st.client_id)
+    M.show(bufnr, row, col, { rest }, st.client_id, st.explicit)
   end
   return true
 end

@@ -66,17 +66,29 @@ function M.dismiss()
   return false
 end
 
---- Show the next (1) or previous (-1) suggestion when the server returned several.
+--- Show the next (1) or previous (-1) suggestion. The server offers alternatives only to an
+--- explicit request: when the shown suggestion answered an automatic one, ask explicitly first
+--- (the shown item stays until the answer, then the one `delta` away from the first is shown).
 ---@param delta integer
 ---@return boolean
 function M.cycle(delta)
   local bufnr = cur()
   if ghost.visible(bufnr) then
-    return ghost.cycle(bufnr, delta)
+    if ghost.cycle(bufnr, delta) then
+      return true
+    end
+    local shown = ghost.get(bufnr)
+    if shown and shown.explicit then
+      return true -- the server has no other suggestion here
+    end
+    return controller.alternatives(bufnr, delta)
   end
   if controller.path == 'native' and native.visible(bufnr) then
-    native.cycle(bufnr, delta)
-    return true
+    if (native.count(bufnr) or 1) > 1 then
+      native.cycle(bufnr, delta)
+      return true
+    end
+    return controller.alternatives(bufnr, delta)
   end
   return false
 end
@@ -89,11 +101,13 @@ function M.prev()
   return M.cycle(-1)
 end
 
---- Request a suggestion now.
+--- Request a suggestion now: an explicit request, answered with all the server's candidates
+--- (cycle them with next/previous). A suggestion shown from an explicit request stays as it is.
 ---@return boolean
 function M.trigger()
   local bufnr = cur()
-  if M.visible() then
+  local shown = ghost.get(bufnr)
+  if shown and shown.explicit and ghost.visible(bufnr) then
     return true
   end
   return controller.trigger(bufnr)

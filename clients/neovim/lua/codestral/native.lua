@@ -117,6 +117,19 @@ function M.dismiss(bufnr)
   })
 end
 
+--- How many items the built-in UI holds for this buffer (it has no public way to say: read
+--- its state through the private capability table, tolerating any change), or nil.
+---@param bufnr integer
+---@return integer|nil
+function M.count(bufnr)
+  local ok, n = pcall(function()
+    local completor = require('vim.lsp._capability').all.inline_completion.active[bufnr]
+    return completor:count_items()
+  end)
+  return ok and type(n) == 'number' and n or nil
+end
+
+--- Step through the built-in UI's items (the server's several items for one request).
 ---@param bufnr integer
 ---@param delta integer
 function M.cycle(bufnr, delta)

@@ -9,10 +9,13 @@ M.targets = {
   '    total = sum(values)\n    return total / len(values)',
   '    fibonacci_table = {}',
 }
---- Second suggestions offered along with a target's answer (for next/previous).
+--- Second suggestions offered along with a target's answer to an explicit request (trigger
+--- key, next/previous), as codestral-ls offers alternatives only then.
 M.alternatives = { ['    fibonacci_table = {}'] = '    fibonacci_cache = {}' }
 M.delay_ms = 80
 M.requests = 0
+--- The triggerKind of each inline completion request (1 invoked, 2 automatic), in order.
+M.kinds = {}
 M.cancelled = 0
 M.settings_changes = {}
 --- `codestral/didFocus` params received, in order.
@@ -39,15 +42,15 @@ end
 
 --- What to suggest after `prefix` (the cursor line up to the cursor).
 ---@param prefix string
----@return string
+---@param explicit boolean an explicit request also gets the alternatives
 ---@return string[]
-function M.answer(prefix)
+function M.answer(prefix, explicit)
   for _, target in ipairs(M.targets) do
     local first = target:match('^[^\n]*')
     if #prefix < #first and first:sub(1, #prefix) == prefix and prefix:match('%S') then
       local out = { target:sub(#prefix + 1) }
       local alt = M.alternatives[target]
-      if alt and alt:sub(1, #prefix) == prefix then
+      if explicit and alt and alt:sub(1, #prefix) == prefix then
         table.insert(out, alt:sub(#prefix + 1))
       end
       return out
@@ -94,6 +97,8 @@ function M.cmd(dispatchers)
       })
     elseif method == 'textDocument/inlineCompletion' then
       M.requests = M.requests + 1
+      local explicit = vim.tbl_get(params, 'context', 'triggerKind') == 1
+      table.insert(M.kinds, explicit and 1 or 2)
       pending[id] = callback
       local function answer()
         if not pending[id] then
@@ -108,7 +113,7 @@ function M.cmd(dispatchers)
         local lines = docs[params.textDocument.uri] or {}
         local line = lines[params.position.line + 1] or ''
         local items = {}
-        local answers = loading and {} or M.answer(line:sub(1, params.position.character))
+        local answers = loading and {} or M.answer(line:sub(1, params.position.character), explicit)
         for _, text in ipairs(answers) do
           local range = { start = params.position, ['end'] = params.position }
           table.insert(items, { insertText = text, range = range })

@@ -223,12 +223,26 @@ h.run(function()
       results.ghost_before_dismiss = wait_until('ghost text', 5000, function()
         return ghost_text(buf)
       end)
+      -- The shown suggestion answered an automatic request (one item): next asks explicitly,
+      -- then shows the second item; previous goes back to the first without asking.
+      local before_next = h.requests
+      local kinds_before = #fake.kinds
       feed('<M-]>', true)
-      sleep(100)
+      pcall(wait_until, 'the second suggestion', 3000, function()
+        local g = ghost_text(buf)
+        return g and g.text ~= results.ghost_before_dismiss.text
+      end)
       results.ghost_after_next = ghost_text(buf) or vim.NIL
+      results.requests_by_next = h.requests - before_next
+      results.kinds_by_next = { unpack(fake.kinds, kinds_before + 1) }
+      local before_prev = h.requests
       feed('<M-[>', true)
-      sleep(100)
+      sleep(150)
       results.ghost_after_prev = ghost_text(buf) or vim.NIL
+      results.requests_by_prev = h.requests - before_prev
+      feed('<M-]>', true)
+      sleep(150)
+      results.ghost_after_next_again = ghost_text(buf) or vim.NIL
       feed('<C-]>', true)
       sleep(400)
       results.ghost_after_dismiss = ghost_text(buf) or vim.NIL

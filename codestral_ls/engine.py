@@ -504,8 +504,11 @@ class Engine:
         assert isinstance(backend, ReadsPrompts)
 
         async def warm() -> None:
-            if await backend.warm(fim):
+            started = time.monotonic()
+            read = await backend.warm(fim)
+            if read:
                 self.counters["warms"] += 1
+            log.debug("read ahead: %d tokens in %.0f ms", read, _ms(started))
 
         return warm
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -48,11 +49,14 @@ _PREFILL_MAX = 48
 #: one, and float results (so near-tie greedy choices) depend on the split (measured: a 64-token
 #: batch changed one answer of five in tests/test_exact_reuse.py).
 _EVAL_BATCH = 512
-#: Background reading (``warm``) yields to a request between batches this small: at most about
-#: half a second of work on a quiet 2-core machine before a keystroke's request gets the model.
-_WARM_BATCH = 64
-#: Batches smaller than this say little about the prompt-reading speed (fixed costs dominate).
-_SPEED_MIN_BATCH = 16
+#: Background reading (``warm``) yields to a request between batches of about this many
+#: seconds of work: a batch cannot be interrupted, and a keystroke's request waits for it (a
+#: 64-token batch was 1.3 s on a busy machine, measured in benchmarks/real_use.py).
+_WARM_BATCH_SECONDS = 0.15
+_WARM_BATCH_MIN, _WARM_BATCH_MAX = 8, 64
+#: Batches smaller than this say little about the prompt-reading speed (fixed costs dominate,
+#: and small background batches read slower than a request's).
+_SPEED_MIN_BATCH = 32
 
 
 class LocalBackend:
@@ -230,8 +234,6 @@ class LocalBackend:
         vocabulary = self._vocabulary
         if vocabulary is not None and self._settings.token_healing:
             prefix, healed = split_last_token(prefix, llama, vocabulary.pieces)
-            if healed:
-                log.debug("token healing: the prompt ends before %r", healed)
         prompt = template.render(
             prefix,
             request.suffix,
@@ -241,7 +243,9 @@ class LocalBackend:
         return llama, template, prompt, healed
 
     def _tokens(self, llama: Any, prompt: str) -> list[int]:
-        return list(llama.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True))
+        """A keystroke's request tokenizes the same prompts several times (window plan,
+        prefill, generation): the last few are kept."""
+        return list(_tokenize(llama, prompt))
 
     def uncached_tokens(self, request: FimRequest) -> int:
         """Prompt tokens no kept KV state holds: what reading this prompt would cost now."""
@@ -275,7 +279,9 @@ class LocalBackend:
             self._use_threads(llama)
             assert self._slots is not None
             self._slots.switch_for(tokens)
-            return self._read(llama, tokens, cancel=cancel, batch=_WARM_BATCH) or 0
+            batch = int((self._speed or 100.0) * _WARM_BATCH_SECONDS)
+            batch = max(_WARM_BATCH_MIN, min(_WARM_BATCH_MAX, batch))
+            return self._read(llama, tokens, cancel=cancel, batch=batch) or 0
 
         future = self._thread.submit(run)
         try:
@@ -306,6 +312,8 @@ class LocalBackend:
 
     async def stream(self, request: FimRequest) -> AsyncIterator[str]:
         llama, template, prompt, healed = self._prompt(request)
+        if healed:
+            log.debug("token healing: the prompt ends before %r", healed)
         stops = list(dict.fromkeys((*template.stop, *request.stop)))
         vocabulary = self._vocabulary
         answer = HealedText(healed.decode("utf-8"))
@@ -577,6 +585,11 @@ def _single_tokens(llama: Any) -> set[str]:
             if len(ids) == 1:
                 found.add(text)
     return found
+
+
+@functools.lru_cache(maxsize=16)
+def _tokenize(llama: Any, prompt: str) -> tuple[int, ...]:
+    return tuple(llama.tokenize(prompt.encode("utf-8", "replace"), add_bos=True, special=True))
 
 
 def create(settings: Settings) -> LocalBackend:

@@ -27,6 +27,13 @@ A keystroke is accepted when the suggestion on screen starts with the inserted t
 then keeps showing the rest, otherwise the suggestion disappears. ``accepted`` is accepted
 keystrokes / typed keystrokes.
 
+Pause figures: ``pause_line_ms`` (a one-line suggestion) and ``ttft_ms_from_request`` (any
+non-empty suggestion) run from the pause keystroke's request to the answer shown during the
+pause (before the next keystroke); p50/p95 are nearest-rank over ALL pauses, a pause that got no
+suggestion counting as a miss (infinitely late, ``"miss"`` when a percentile falls on one). The
+model-call figure beside TTFT (``model-call:first-token`` in ``server_ms_by_source``) is timed
+from the start of the model call, after the debounce. Every p95 here is nearest-rank.
+
 Examples (the commands behind docs/latency.md, one line each; ``--quick`` is a smoke run)::
 
     .venv/bin/python benchmarks/typing_replay.py --ablation-tasks 1 --drain 10 --naive-keys 16
@@ -55,6 +62,7 @@ import functools  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -192,6 +200,7 @@ class Replay:
     key_versions: list[int] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     stopped: float = 0.0  # when the replay stopped waiting for answers
+    end: float = 0.0  # end of the last pause (0: unknown, ``stopped`` is used)
     cold_ms: float | None = None  # the warm-up answer (first prompt of the file)
     counters: dict[str, int] = field(default_factory=dict)  # status deltas over the typing
 
@@ -222,16 +231,40 @@ def ghost_accepted(keys: Sequence[Keystroke], replay: Replay) -> tuple[int, int]
     return accepted, len(replay.key_times)
 
 
+def nearest_rank(ordered: Sequence[float], q: float) -> float:
+    """The nearest-rank percentile of sorted values (the smallest value with at least a share
+    ``q`` of the values at or below it)."""
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
 def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
+    """p50 (median) and nearest-rank p95 of the values given."""
     if not values:
         return {"n": 0, "p50": None, "p95": None, "max": None}
     ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
     return {
         "n": len(ordered),
         "p50": round(statistics.median(ordered), 1),
-        "p95": round(p95, 1),
+        "p95": round(nearest_rank(ordered, 0.95), 1),
         "max": round(ordered[-1], 1),
+    }
+
+
+def pause_percentiles(values: Sequence[float]) -> dict[str, Any]:
+    """Nearest-rank p50/p95 over ALL pauses; ``math.inf`` is a pause that got no suggestion (a
+    miss), so a percentile that falls on one is ``"miss"``."""
+    if not values:
+        return {"n": 0, "answered": 0, "p50": None, "p95": None}
+    ordered = sorted(values)
+
+    def shown(v: float) -> float | str:
+        return "miss" if math.isinf(v) else round(v, 1)
+
+    return {
+        "n": len(ordered),
+        "answered": sum(1 for v in ordered if not math.isinf(v)),
+        "p50": shown(nearest_rank(ordered, 0.5)),
+        "p95": shown(nearest_rank(ordered, 0.95)),
     }
 
 
@@ -326,6 +359,10 @@ async def run_server_config(
     row["exit"] = exit_note
     row["idle_cpu_percent"] = idle
     row["server_ms_by_source"] = {k: percentiles(v) for k, v in sorted(server_ms.items())}
+    # beside ttft_ms_from_request: the model calls' own first token, from the call's start
+    row["ttft_ms_model_call"] = row["server_ms_by_source"].get(
+        "model-call:first-token", percentiles([])
+    )
     row["per_task"] = [summarise(name, options, [rp], None) for rp in replays]
     if name == "full" and len(replays) > args.ablation_tasks:
         same = summarise("full (ablation tasks)", options, replays[: args.ablation_tasks], peak)
@@ -425,7 +462,8 @@ async def _replay(client: Any, types: Any, task: Task, args: argparse.Namespace)
             await asyncio.wait([future], timeout=args.wait_at_pause)
             t0 += time.monotonic() - waited
     # The last pause, then at most --drain seconds more for answers still in flight.
-    await asyncio.wait(pending, timeout=max(0.0, t0 + plan[-1] + args.pause - time.monotonic()))
+    replay.end = t0 + plan[-1] + args.pause
+    await asyncio.wait(pending, timeout=max(0.0, replay.end - time.monotonic()))
     await asyncio.wait(pending, timeout=args.drain)
     replay.stopped = time.monotonic()
     for r in replay.requests:
@@ -543,6 +581,21 @@ def summarise(
     pause_single = [
         waited(r, s) for r, s in pairs if r.pause and r.text and "\n" not in r.text.strip("\n")
     ]
+    # Every pause, from its keystroke's request to the suggestion shown during the pause: the
+    # answer to that request if it is non-empty and arrives before the next keystroke (or the
+    # end of the last pause); a pause without one is a miss (infinitely late).
+    pause_any: list[float] = []
+    pause_line: list[float] = []
+    for rp in replays:
+        for r in rp.requests:
+            if not r.pause:
+                continue
+            nxt = r.key + 1
+            until = rp.key_times[nxt] if nxt < len(rp.key_times) else (rp.end or rp.stopped)
+            hit = r.text != "" and 0 <= r.answered <= until
+            ms = (r.answered - r.sent) * 1000 if hit else math.inf
+            pause_any.append(ms)
+            pause_line.append(ms if hit and "\n" not in r.text.strip("\n") else math.inf)
     accepted = typed = 0
     for rp in replays:
         a, t = ghost_accepted(rp.keys, rp)
@@ -563,6 +616,9 @@ def summarise(
         "latency_ms_pause": percentiles(at_pause),
         "latency_ms_nonempty": percentiles(shown),
         "latency_ms_pause_single_line": percentiles(pause_single),
+        # nearest-rank over all pauses, misses included (the figures to quote)
+        "pause_line_ms": pause_percentiles(pause_line),
+        "ttft_ms_from_request": pause_percentiles(pause_any),
         "pause_requests": sum(1 for r in reqs if r.pause),
         "pause_nonempty": sum(1 for r in reqs if r.pause and r.text),
         "model_calls": counters["modelCalls"],
@@ -670,6 +726,7 @@ def run_in_process(
             ttft.append(first)
             answers.append(text)
         replay = _fifo_replay(task.name, keys, plan[: len(keys)], service, answers)
+        replay.end = plan[len(keys) - 1] + args.pause
         summary = summarise(row, {}, [replay], vm_hwm_mb("self"))
         summary.update(
             {
@@ -718,10 +775,21 @@ def _fifo_replay(
 # --------------------------------------------------------------------------- report
 
 
+def model_call_ttft(row: dict[str, Any]) -> Any:
+    """p50 time to first token of the model calls, from the call's start (after the debounce):
+    the server's log for server rows, the in-process rows' own figure otherwise."""
+    if "ttft_ms" in row:
+        return row["ttft_ms"].get("p50")
+    return row.get("server_ms_by_source", {}).get("model-call:first-token", {}).get("p50")
+
+
 def table(rows: Sequence[dict[str, Any]]) -> str:
+    """Pause figures: nearest-rank over ALL pauses, a pause without a suggestion is a miss."""
     head = (
         "| config | keys | p50 all | p95 all | max all | p50 pause | p95 pause | max pause "
-        "| calls/100 keys | cache hit | type-through hit | accepted | peak RSS MB |"
+        "| line at pause p50 / p95 (answered / pauses) | TTFT from request p50 / p95 "
+        "| TTFT model call p50 | calls/100 keys | cache hit | type-through hit | accepted "
+        "| peak RSS MB |"
     )
     lines = [head, "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"]
 
@@ -730,9 +798,14 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
 
     for r in rows:
         a, p = r["latency_ms_all"], r["latency_ms_pause"]
+        line, ttft = r.get("pause_line_ms", {}), r.get("ttft_ms_from_request", {})
         lines.append(
             f"| {r['config']} | {r['keystrokes']} | {f(a['p50'])} | {f(a['p95'])} | {f(a['max'])} "
-            f"| {f(p['p50'])} | {f(p['p95'])} | {f(p['max'])} | {r['model_calls_per_100_keys']} "
+            f"| {f(p['p50'])} | {f(p['p95'])} | {f(p['max'])} "
+            f"| {f(line.get('p50'))} / {f(line.get('p95'))} "
+            f"({f(line.get('answered'))} / {f(line.get('n'))}) "
+            f"| {f(ttft.get('p50'))} / {f(ttft.get('p95'))} | {f(model_call_ttft(r))} "
+            f"| {r['model_calls_per_100_keys']} "
             f"| {r['cache_hit_rate']:.1%} | {r['typethrough_hit_rate']:.1%} "
             f"| {r['accepted_share']:.1%} ({r['accepted_keys']}) | {f(r['peak_rss_mb'])} |"
         )

@@ -317,63 +317,78 @@ class LocalBackend:
         stops = list(dict.fromkeys((*template.stop, *request.stop)))
         vocabulary = self._vocabulary
         answer = HealedText(healed.decode("utf-8"))
+
+        def generate(put: Callable[[str], None], cancel: threading.Event) -> None:
+            from llama_cpp import LogitsProcessorList
+
+            tokens = self._tokens(llama, prompt)
+            # Evaluate the prompt ourselves, in batches, so that a superseded request stops
+            # within one batch instead of holding the model for the whole evaluation;
+            # create_completion then finds the exact prompt cached and samples at once.
+            started = time.monotonic()
+            self._use_threads(llama)
+            assert self._slots is not None
+            self._slots.switch_for(tokens)
+            evaluated = self._read(llama, tokens, cancel=cancel)
+            if cancel.is_set():
+                return
+            log.debug(
+                "prompt: %d tokens, %d evaluated in %.0f ms",
+                len(tokens),
+                evaluated or 0,
+                (time.monotonic() - started) * 1000,
+            )
+            processors = None
+            if healed and vocabulary is not None:
+                # The answer must first type the removed token again (then it is stripped).
+                processors = LogitsProcessorList([StartsWith(vocabulary, healed, len(tokens))])
+            prompt_tokens = tokens
+            if request.branch > 0:
+                # An alternative: the branch-th next most likely first token, then greedy.
+                first = self._branch_token(llama, request.branch, healed)
+                if first is None:
+                    return
+                prompt_tokens = [*tokens, first]
+                text = answer.feed(self._piece(llama, first))
+                if text:
+                    put(text)
+            for chunk in llama.create_completion(
+                prompt_tokens,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                seed=request.seed,
+                stop=stops,
+                stream=True,
+                logits_processor=processors,
+            ):
+                if cancel.is_set():
+                    break
+                text = answer.feed(chunk["choices"][0]["text"])
+                if text:
+                    put(text)
+
+        async for piece in self._produce(generate):
+            yield piece
+
+    async def _produce(
+        self, work: Callable[[Callable[[T], None], threading.Event], None]
+    ) -> AsyncIterator[T]:
+        """Run ``work(put, cancel)`` on the model thread and yield what it puts, as it comes.
+
+        Closing the iterator sets ``cancel``; a failure in ``work`` is raised here as a
+        BackendError.
+        """
         loop = asyncio.get_running_loop()
-        pieces: asyncio.Queue[object] = asyncio.Queue()
+        items: asyncio.Queue[object] = asyncio.Queue()
         cancel = threading.Event()
 
         def put(item: object) -> None:
-            loop.call_soon_threadsafe(pieces.put_nowait, item)
+            loop.call_soon_threadsafe(items.put_nowait, item)
 
-        def generate() -> None:
-            from llama_cpp import LogitsProcessorList
-
+        def run() -> None:
             try:
-                tokens = self._tokens(llama, prompt)
-                # Evaluate the prompt ourselves, in batches, so that a superseded request stops
-                # within one batch instead of holding the model for the whole evaluation;
-                # create_completion then finds the exact prompt cached and samples at once.
-                started = time.monotonic()
-                self._use_threads(llama)
-                assert self._slots is not None
-                self._slots.switch_for(tokens)
-                evaluated = self._read(llama, tokens, cancel=cancel)
-                if cancel.is_set():
-                    return
-                log.debug(
-                    "prompt: %d tokens, %d evaluated in %.0f ms",
-                    len(tokens),
-                    evaluated or 0,
-                    (time.monotonic() - started) * 1000,
-                )
-                processors = None
-                if healed and vocabulary is not None:
-                    # The answer must first type the removed token again (then it is stripped).
-                    processors = LogitsProcessorList([StartsWith(vocabulary, healed, len(tokens))])
-                prompt_tokens = tokens
-                if request.branch > 0:
-                    # An alternative: the branch-th next most likely first token, then greedy.
-                    first = self._branch_token(llama, request.branch, healed)
-                    if first is None:
-                        return
-                    prompt_tokens = [*tokens, first]
-                    text = answer.feed(self._piece(llama, first))
-                    if text:
-                        put(text)
-                for chunk in llama.create_completion(
-                    prompt_tokens,
-                    max_tokens=request.max_tokens,
-                    temperature=request.temperature,
-                    top_p=request.top_p,
-                    seed=request.seed,
-                    stop=stops,
-                    stream=True,
-                    logits_processor=processors,
-                ):
-                    if cancel.is_set():
-                        break
-                    text = answer.feed(chunk["choices"][0]["text"])
-                    if text:
-                        put(text)
+                work(put, cancel)
             except Exception as exc:
                 put(BackendError(f"the model failed: {exc}"))
             finally:
@@ -381,16 +396,15 @@ class LocalBackend:
                     self._slots.publish()
                 put(_END)
 
-        future = self._thread.submit(generate)
+        future = self._thread.submit(run)
         try:
             while True:
-                item = await pieces.get()
+                item = await items.get()
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                assert isinstance(item, str)
-                yield item
+                yield item  # type: ignore[misc]
         finally:
             cancel.set()
             task = asyncio.current_task()
@@ -432,74 +446,47 @@ class LocalBackend:
         vocabulary = self._vocabulary
         if vocabulary is None or not self._parallel:
             raise BackendError("answers side by side are not available with this model")
-        loop = asyncio.get_running_loop()
-        pieces: asyncio.Queue[object] = asyncio.Queue()
-        cancel = threading.Event()
         removed = healed.decode("utf-8")
         answers = [HealedText(removed) for _ in range(count)]
 
-        def put(item: object) -> None:
-            loop.call_soon_threadsafe(pieces.put_nowait, item)
-
-        def generate() -> None:
-            try:
-                tokens = self._tokens(llama, prompt)
-                self._use_threads(llama)
-                assert self._slots is not None
-                self._slots.switch_for(tokens)
-                self._read(llama, tokens, cancel=cancel)
-                if cancel.is_set():
-                    return
-                # ``done`` sees what the user would get: the healed text stripped.
-                shown = [""] * count
-                lead = [] if healed else shared_indentation(llama, vocabulary)
-                if lead:
-                    text = "".join(self._piece(llama, t) for t in lead)
-                    for branch in range(count):
-                        shown[branch] += text
-                        put((branch, text))
-                firsts = first_tokens(self._prompt_logits(llama), vocabulary, count, healed)
-
-                def finished(branch: int, _: str) -> bool:
-                    return done(branch, shown[branch])
-
-                for branch, piece in decode_branches(
-                    llama,
-                    len(tokens) + len(lead),
-                    firsts,
-                    vocabulary,
-                    max_tokens=request.max_tokens,
-                    done=finished,
-                    cancel=cancel,
-                    healed=healed,
-                ):
-                    text = answers[branch].feed(piece)
+        def generate(put: Callable[[tuple[int, str]], None], cancel: threading.Event) -> None:
+            tokens = self._tokens(llama, prompt)
+            self._use_threads(llama)
+            assert self._slots is not None
+            self._slots.switch_for(tokens)
+            self._read(llama, tokens, cancel=cancel)
+            if cancel.is_set():
+                return
+            # ``done`` sees what the user would get: the healed text stripped.
+            shown = [""] * count
+            lead = [] if healed else shared_indentation(llama, vocabulary)
+            if lead:
+                text = "".join(self._piece(llama, t) for t in lead)
+                for branch in range(count):
                     shown[branch] += text
-                    if text:
-                        put((branch, text))
-            except Exception as exc:
-                put(BackendError(f"the model failed: {exc}"))
-            finally:
-                if self._slots is not None:
-                    self._slots.publish()
-                put(_END)
+                    put((branch, text))
+            firsts = first_tokens(self._prompt_logits(llama), vocabulary, count, healed)
 
-        future = self._thread.submit(generate)
-        try:
-            while True:
-                item = await pieces.get()
-                if item is _END:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                assert isinstance(item, tuple)
-                yield item
-        finally:
-            cancel.set()
-            task = asyncio.current_task()
-            if not future.done() and not (task and task.cancelling()):
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(asyncio.wrap_future(future))
+            def finished(branch: int, _: str) -> bool:
+                return done(branch, shown[branch])
+
+            for branch, piece in decode_branches(
+                llama,
+                len(tokens) + len(lead),
+                firsts,
+                vocabulary,
+                max_tokens=request.max_tokens,
+                done=finished,
+                cancel=cancel,
+                healed=healed,
+            ):
+                text = answers[branch].feed(piece)
+                shown[branch] += text
+                if text:
+                    put((branch, text))
+
+        async for item in self._produce(generate):
+            yield item
 
     async def doctor(self) -> list[DoctorCheck]:
         checks = []

@@ -229,12 +229,8 @@ async def run_model(
     await engine.start()
     if not engine.ready:
         raise SystemExit(f"engine not ready: {engine.status()}")
-    stops: tuple[str, ...] = ()
     info = backend.info
-    if info.template:
-        from fim import get_template
-
-        stops = get_template(info.template).stop
+    stops = template_stops(info.template)
     meta = {
         "backend": info.backend,
         "model": info.model,
@@ -424,6 +420,40 @@ def merge(parts: Sequence[Path], out: Path | None) -> int:
     return 0
 
 
+def template_stops(template: str) -> tuple[str, ...]:
+    """The stop strings of the FIM template a backend names (none when it names none)."""
+    if not template:
+        return ()
+    from fim import get_template
+
+    return get_template(template).stop
+
+
+def earlier_run(out: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """A results file to resume: its results, and the commands of the runs they come from."""
+    previous = json.loads(out.read_text(encoding="utf-8"))
+    return previous["results"], previous.get("commands") or [previous["command"]]
+
+
+def merge_results(
+    earlier: list[dict[str, Any]], new: list[dict[str, Any]], key: str
+) -> list[dict[str, Any]]:
+    """`earlier` with `new` merged in by `key`: one run again keeps its place and the rows that
+    were not run again; the others come after."""
+    fresh = {r[key]: r for r in new}
+    return [r | fresh.pop(r[key], {}) for r in earlier] + list(fresh.values())
+
+
+def provenance(command: str, history: list[str], started: float) -> dict[str, Any]:
+    """For a results file: this run's command (with those of the earlier runs its results come
+    from, when resumed) and the seconds since `started`."""
+    return {
+        "command": command,
+        **({"commands": [*history, command]} if history else {}),
+        "wall_seconds": round(time.monotonic() - started, 1),
+    }
+
+
 def default_budgets() -> dict[str, Any]:
     """The defaults of the budgets ``LIFTED_BUDGETS`` lifts (as --setting overrides)."""
     from codestral_ls.config import Settings
@@ -521,15 +551,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     command = " ".join(["benchmarks/quality.py", *(argv if argv is not None else sys.argv[1:])])
     earlier: list[dict[str, Any]] = []
-    history: list[Any] = []  # the commands of the runs a resumed file holds results of
+    history: list[str] = []  # the commands of the runs a resumed file holds results of
     if args.redo and not args.resume:
         raise SystemExit("--redo works on the results of an earlier run: add --resume")
     if args.redo and not args.redo.is_file():
         raise SystemExit(f"--redo: no file of task ids at {args.redo}")
     if args.resume and out.exists():
-        previous = json.loads(out.read_text(encoding="utf-8"))
-        earlier = previous["results"]
-        history = previous.get("commands") or [previous["command"]]
+        earlier, history = earlier_run(out)
         redo = set(args.redo.read_text(encoding="utf-8").split()) if args.redo else set()
         done = {
             r["task_id"]
@@ -540,9 +568,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"resuming: {len(done)} finished problems kept", file=sys.stderr)
 
     def write(new: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
-        # A problem run again keeps its place and the rows that were not run again.
-        fresh = {r["task_id"]: r for r in new}
-        results = [r | fresh.pop(r["task_id"], {}) for r in earlier] + list(fresh.values())
+        results = merge_results(earlier, new, "task_id")
         summary = summarise(results)
         report = {
             "benchmark": path.name,
@@ -550,9 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "completed": len(results),
             "limit": args.limit,
             "seed": args.seed,
-            "command": command,
-            **({"commands": [*history, command]} if history else {}),
-            "wall_seconds": round(time.monotonic() - started, 1),
+            **provenance(command, history, started),
             **meta,
             "summary": summary,
             "results": results,

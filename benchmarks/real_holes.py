@@ -55,10 +55,14 @@ from typing import Any  # noqa: E402
 from benchmarks import holes as H  # noqa: E402
 from benchmarks.quality import (  # noqa: E402
     LIFTED_BUDGETS,
+    earlier_run,
+    merge_results,
     naive_cut,
     parse_overrides,
+    provenance,
     raw_generation,
     stop_cut,
+    template_stops,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,11 +171,7 @@ async def run_model(
     engines["lifted"] = Engine(lifted, _Started(backend))
     await engines["lifted"].start()
     info = backend.info
-    stops: tuple[str, ...] = ()
-    if info.template:
-        from fim import get_template
-
-        stops = get_template(info.template).stop
+    stops = template_stops(info.template)
     meta = {
         "backend": info.backend,
         "model": info.model,
@@ -352,17 +352,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     earlier: list[dict[str, Any]] = []
     history: list[str] = []
     if args.resume and out.exists():
-        previous = json.loads(out.read_text(encoding="utf-8"))
-        earlier = previous["results"]
-        history = previous.get("commands", [previous["command"]])
+        earlier, history = earlier_run(out)
         done = {r["id"] for r in earlier if all(row in r for row in rows)}
         holes = [h for h in holes if h.id not in done]
         print(f"resuming: {len(done)} finished holes kept", file=sys.stderr)
     started = time.monotonic()
 
     def write(new: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
-        fresh = {r["id"]: r for r in new}
-        results = [r | fresh.pop(r["id"], {}) for r in earlier] + list(fresh.values())
+        results = merge_results(earlier, new, "id")
         summary = summarise(results)
         report = {
             "benchmark": "real-holes",
@@ -371,9 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seed": args.seed,
             "per_class": per_class,
             "classes": list(classes),
-            "command": command,
-            **({"commands": [*history, command]} if history else {}),
-            "wall_seconds": round(time.monotonic() - started, 1),
+            **provenance(command, history, started),
             **meta,
             "summary": summary,
             "results": results,

@@ -106,7 +106,6 @@ import io
 import json
 import math
 import os
-import platform
 import random
 import re
 import socket
@@ -1259,13 +1258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def report() -> None:
         data = {
-            "command": command,
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "machine": {
-                "cpus": len(os.sched_getaffinity(0)),
-                "python": platform.python_version(),
-                "loadavg_start": load_start,
-            },
+            **tr.run_header(command, loadavg_start=load_start),
             "pace_s": PACE,
             "pause_s": PAUSE,
             "files": {s.key: str(s.path) for s in srcs},

@@ -840,6 +840,20 @@ def ratios(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def run_header(command: str, **machine: Any) -> dict[str, Any]:
+    """What a results file starts with: the command, the date (UTC) and the machine (its CPUs,
+    the Python, and whatever else `machine` adds)."""
+    return {
+        "command": command,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpus": len(os.sched_getaffinity(0)),
+            "python": platform.python_version(),
+            **machine,
+        },
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--configs", default=",".join([*CONFIGS, *IN_PROCESS]))
@@ -906,12 +920,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.out:
             return
         data = {
-            "command": command,
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "machine": {
-                "cpus": len(os.sched_getaffinity(0)),
-                "python": platform.python_version(),
-            },
+            **run_header(command),
             "pace_s": args.pace,
             "pause_s": args.pause,
             "tasks": [{"name": t.name, "keystrokes": len(t.keys)} for t in tasks],

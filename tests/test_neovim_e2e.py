@@ -21,6 +21,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,14 +132,31 @@ STATS = Path(__file__).resolve().parent.parent / "examples" / "stats.py"
 MEAN_BODY = 10  # 1-based line of the empty body of mean(): four spaces
 
 
-def _stats_copy(tmp_path: Path) -> tuple[Path, str]:
+def _run_on_mean_body(
+    nvim: Path, tmp_path: Path, scenario: str, **options: str
+) -> tuple[dict[str, Any], str]:
+    """cycle_e2e.lua's `scenario` with the real server on a copy of examples/stats.py, the cursor
+    at the end of mean()'s empty body; its results, and that line (the hole: four spaces)."""
     work = tmp_path / "work"
     work.mkdir(parents=True, exist_ok=True)
     copy = work / "stats.py"
     shutil.copyfile(STATS, copy)
     hole = copy.read_text().splitlines()[MEAN_BODY - 1]
     assert hole == "    ", hole
-    return copy, hole
+    r = run_scenario(
+        nvim,
+        tmp_path,
+        server_env(tmp_path),
+        script="cycle_e2e.lua",
+        timeout=330,
+        scenario=scenario,
+        **options,
+        file=str(copy),
+        line=str(MEAN_BODY),
+        col=str(len(hole)),
+        limit_ms="300000",
+    )
+    return r, hole
 
 
 def _accepted_line(hole: str, item: dict[str, object]) -> str:
@@ -160,20 +178,7 @@ def test_next_key_cycles_to_the_second_candidate_and_tab_accepts_it(
     sent over the plugin's client."""
     if mode == "auto":
         require_native(nvim)
-    copy, hole = _stats_copy(tmp_path)
-    r = run_scenario(
-        nvim,
-        tmp_path,
-        server_env(tmp_path),
-        script="cycle_e2e.lua",
-        timeout=330,
-        scenario="cycle",
-        mode=mode,
-        file=str(copy),
-        line=str(MEAN_BODY),
-        col=str(len(hole)),
-        limit_ms="300000",
-    )
+    r, hole = _run_on_mean_body(nvim, tmp_path, "cycle", mode=mode)
     print("cycle timings:", r.get("timings"), "server items:", r.get("server_items"))
     assert r["ok"], explain(r)
     assert r["path"] == ("native" if mode == "auto" else "fallback"), explain(r)
@@ -224,20 +229,7 @@ def test_server_settings_from_setup_reach_the_server(
     import json
 
     require_native(nvim)
-    copy, hole = _stats_copy(tmp_path)
-    r = run_scenario(
-        nvim,
-        tmp_path,
-        server_env(tmp_path),
-        script="cycle_e2e.lua",
-        timeout=330,
-        scenario="settings",
-        settings=json.dumps(settings),
-        file=str(copy),
-        line=str(MEAN_BODY),
-        col=str(len(hole)),
-        limit_ms="300000",
-    )
+    r, hole = _run_on_mean_body(nvim, tmp_path, "settings", settings=json.dumps(settings))
     print("settings:", settings, "before:", r.get("status_before"), "after:", r.get("status_after"))
     assert r["ok"], explain(r)
     assert r["setup_accepted"] and r["notified"] == [], explain(r)

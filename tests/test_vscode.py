@@ -20,14 +20,12 @@ from vscode_helpers import (
     SERVER,
     VSIX,
     check,
-    e2e_env,
     ensure_code_server,
-    failure_report,
     npm,
     npm_env,
-    read_result,
+    require_e2e,
     run,
-    unavailable,
+    run_e2e,
 )
 
 pytestmark = pytest.mark.vscode
@@ -109,33 +107,8 @@ def test_ghost_text_is_accepted_with_tab_and_saved(
     built: Path, embedded_model: Path, tmp_path: Path
 ) -> None:
     """A user opens a Python file with a hole, types, sees the ghost text, presses Tab, saves."""
-    tools = ensure_code_server()
-    if not SERVER.is_file():
-        unavailable(f"{SERVER} not found (pip install -e . first)")
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ran = run(
-        [
-            str(tools / "bin" / "node"),
-            str(EXTENSION / "e2e" / "run.mjs"),
-            "--code-server",
-            str(tools),
-            "--vsix",
-            str(built),
-            "--server",
-            str(SERVER),
-            "--artifacts",
-            str(ARTIFACTS),
-            "--timeout",
-            "480",
-        ],
-        cwd=EXTENSION,
-        timeout=600,
-        env=e2e_env(tmp_path),
-    )
-    result = read_result(ARTIFACTS)
-    if ran.returncode != 0 or not result.get("ok"):
-        pytest.fail(failure_report(ARTIFACTS, ran), pytrace=False)
+    require_e2e()
+    result = run_e2e(built, tmp_path, ARTIFACTS, timeout=480, wait=600)
     entries = result.get("statusLabels")
     assert isinstance(entries, list), result
     labels = [str(entry.get("label", "")) for entry in entries if isinstance(entry, dict)]
@@ -154,9 +127,7 @@ def test_a_pause_then_one_key_gets_a_suggestion_in_a_large_real_file(
     """Default settings, a file nobody here wrote (the stdlib's textwrap.py, ~500 lines): the user
     goes to the emptied body of ``predicate()`` in ``indent()``, pauses, types the first character
     of the original statement and, without another key, gets ghost text that Tab accepts."""
-    tools = ensure_code_server()
-    if not SERVER.is_file():
-        unavailable(f"{SERVER} not found (pip install -e . first)")
+    require_e2e()
     lines = Path(textwrap.__file__).read_text(encoding="utf-8").splitlines(keepends=True)
     opener = next(i for i, line in enumerate(lines) if line.strip() == "def predicate(line):")
     body = lines[opener + 1]
@@ -168,40 +139,13 @@ def test_a_pause_then_one_key_gets_a_suggestion_in_a_large_real_file(
     prepared.write_text("".join(lines), encoding="utf-8")
     hole_line, typed = opener + 2, statement[0]  # 1-based line of the hole
     artifacts = ARTIFACTS.parent / "vscode-rest-then-type"
-    if artifacts.exists():
-        shutil.rmtree(artifacts)
-    ran = run(
-        [
-            str(tools / "bin" / "node"),
-            str(EXTENSION / "e2e" / "run.mjs"),
-            "--code-server",
-            str(tools),
-            "--vsix",
-            str(built),
-            "--server",
-            str(SERVER),
-            "--artifacts",
-            str(artifacts),
-            "--scenario",
-            "rest-then-type",
-            "--file",
-            str(prepared),
-            "--line",
-            str(hole_line),
-            "--type",
-            typed,
-            "--ghost-deadline",
-            "90",
-            "--timeout",
-            "420",
-        ],
-        cwd=EXTENSION,
-        timeout=540,
-        env=e2e_env(tmp_path),
+    result = run_e2e(
+        built,
+        tmp_path,
+        artifacts,
+        *("--scenario", "rest-then-type", "--file", str(prepared), "--line", str(hole_line)),
+        *("--type", typed, "--ghost-deadline", "90"),
     )
-    result = read_result(artifacts)
-    if ran.returncode != 0 or not result.get("ok"):
-        pytest.fail(failure_report(artifacts, ran), pytrace=False)
     assert str(result.get("ghostText", "")).strip(), result
     saved_line = str(result.get("savedLine"))
     assert saved_line.startswith(indentation + typed), saved_line
@@ -256,42 +200,15 @@ def test_show_next_cycles_to_the_second_candidate_and_tab_accepts_it(
     asks the provider again with triggerKind Invoked and cycles its items), Tab, Ctrl+S: the
     saved line is the server's SECOND candidate, as a separate server answers the same explicit
     request."""
-    tools = ensure_code_server()
-    if not SERVER.is_file():
-        unavailable(f"{SERVER} not found (pip install -e . first)")
+    require_e2e()
     expected = _explicit_candidates(tmp_path, STATS, MEAN_BODY)
     assert len(expected) >= 2 and len(set(expected)) == len(expected), expected
-    artifacts = ARTIFACTS.parent / "vscode-cycle"
-    if artifacts.exists():
-        shutil.rmtree(artifacts)
-    ran = run(
-        [
-            str(tools / "bin" / "node"),
-            str(EXTENSION / "e2e" / "run.mjs"),
-            "--code-server",
-            str(tools),
-            "--vsix",
-            str(built),
-            "--server",
-            str(SERVER),
-            "--artifacts",
-            str(artifacts),
-            "--scenario",
-            "cycle",
-            "--file",
-            str(STATS),
-            "--line",
-            str(MEAN_BODY),
-            "--timeout",
-            "420",
-        ],
-        cwd=EXTENSION,
-        timeout=540,
-        env=e2e_env(tmp_path),
+    result = run_e2e(
+        built,
+        tmp_path,
+        ARTIFACTS.parent / "vscode-cycle",
+        *("--scenario", "cycle", "--file", str(STATS), "--line", str(MEAN_BODY)),
     )
-    result = read_result(artifacts)
-    if ran.returncode != 0 or not result.get("ok"):
-        pytest.fail(failure_report(artifacts, ran), pytrace=False)
     hole = STATS.read_text(encoding="utf-8").splitlines()[MEAN_BODY - 1]
     summary = f"expected {expected}; result {json.dumps(result, indent=1)[-3000:]}"
     # Alt+\ showed the best candidate, Alt+] the second, and Tab put the second in the file.
@@ -311,41 +228,15 @@ def test_the_server_is_found_without_the_setting(
     (VS Code and code-server resolve it; the PATH code-server was started with is not it), so
     `login-shell` puts the server's folder on PATH in ~/.profile of a fresh HOME; `install-dir`
     has it only in ~/.local/bin, as pipx and uv install it, with no profile adding that folder."""
-    tools = ensure_code_server()
-    if not SERVER.is_file():
-        unavailable(f"{SERVER} not found (pip install -e . first)")
-    artifacts = ARTIFACTS.parent / f"vscode-found-via-{via}"
-    if artifacts.exists():
-        shutil.rmtree(artifacts)
-    ran = run(
-        [
-            str(tools / "bin" / "node"),
-            str(EXTENSION / "e2e" / "run.mjs"),
-            "--code-server",
-            str(tools),
-            "--vsix",
-            str(built),
-            "--server",
-            str(SERVER),
-            "--artifacts",
-            str(artifacts),
-            "--scenario",
-            "suggestion",
-            "--server-via",
-            via,
-            # HOME is a fresh one: the embedded model stays where the fixture put it.
-            "--model-cache",
-            str(embedded_model.parent),
-            "--timeout",
-            "420",
-        ],
-        cwd=EXTENSION,
-        timeout=540,
-        env=e2e_env(tmp_path),
+    require_e2e()
+    result = run_e2e(
+        built,
+        tmp_path,
+        ARTIFACTS.parent / f"vscode-found-via-{via}",
+        *("--scenario", "suggestion", "--server-via", via),
+        # HOME is a fresh one: the embedded model stays where the fixture put it.
+        *("--model-cache", str(embedded_model.parent)),
     )
-    result = read_result(artifacts)
-    if ran.returncode != 0 or not result.get("ok"):
-        pytest.fail(failure_report(artifacts, ran), pytrace=False)
     found = result.get("serverFound")
     assert isinstance(found, dict), result
     assert found.get("via") == {"login-shell": "path", "install-dir": "install-dir"}[via], found
@@ -356,32 +247,14 @@ def test_the_server_is_found_without_the_setting(
 def test_missing_server_offers_install_or_the_setting(built: Path, tmp_path: Path) -> None:
     """Without the server, one notification offers Install / Open Setting, and the setting opens
     where it can be set (the Remote settings of code-server's remote window)."""
-    tools = ensure_code_server()
-    artifacts = ARTIFACTS.parent / "vscode-missing-server"
-    if artifacts.exists():
-        shutil.rmtree(artifacts)
-    ran = run(
-        [
-            str(tools / "bin" / "node"),
-            str(EXTENSION / "e2e" / "run.mjs"),
-            "--code-server",
-            str(tools),
-            "--vsix",
-            str(built),
-            "--server",
-            str(tmp_path / "no-such-dir" / "codestral-ls"),
-            "--artifacts",
-            str(artifacts),
-            "--scenario",
-            "missing-server",
-            "--timeout",
-            "240",
-        ],
-        cwd=EXTENSION,
-        timeout=360,
-        env=e2e_env(tmp_path),
+    require_e2e(server=False)
+    result = run_e2e(
+        built,
+        tmp_path,
+        ARTIFACTS.parent / "vscode-missing-server",
+        *("--scenario", "missing-server"),
+        server=tmp_path / "no-such-dir" / "codestral-ls",
+        timeout=240,
+        wait=360,
     )
-    result = read_result(artifacts)
-    if ran.returncode != 0 or not result.get("ok"):
-        pytest.fail(failure_report(artifacts, ran), pytrace=False)
     assert "was not found" in str(result.get("notification")), result

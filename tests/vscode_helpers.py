@@ -165,3 +165,52 @@ def failure_report(artifacts: Path, ran: Ran) -> str:
             parts.append(f"--- {path.relative_to(REPO)} (last 3000 chars)\n{text[-3000:]}")
     parts.append(f"screenshots and logs: {artifacts}")
     return "\n".join(parts)
+
+
+def require_e2e(*, server: bool = True) -> None:
+    """code-server (with its Node and Chromium) and, unless told otherwise, the installed
+    codestral-ls; skips (or fails in CI) without them."""
+    ensure_code_server()
+    if server and not SERVER.is_file():
+        unavailable(f"{SERVER} not found (pip install -e . first)")
+
+
+def run_e2e(
+    vsix: Path,
+    tmp: Path,
+    artifacts: Path,
+    *options: str,
+    server: Path = SERVER,
+    timeout: int = 420,
+    wait: float = 540,
+) -> dict[str, object]:
+    """e2e/run.mjs: the .vsix in a fresh code-server with `server`, driven as `options` say
+    (--scenario and its own options) within `timeout` seconds (pytest waits `wait`); `artifacts`
+    is emptied first. Its result.json, or a failure with the driver's output and logs."""
+    tools = ensure_code_server()
+    if artifacts.exists():
+        shutil.rmtree(artifacts)
+    ran = run(
+        [
+            str(tools / "bin" / "node"),
+            str(EXTENSION / "e2e" / "run.mjs"),
+            "--code-server",
+            str(tools),
+            "--vsix",
+            str(vsix),
+            "--server",
+            str(server),
+            "--artifacts",
+            str(artifacts),
+            *options,
+            "--timeout",
+            str(timeout),
+        ],
+        cwd=EXTENSION,
+        timeout=wait,
+        env=e2e_env(tmp),
+    )
+    result = read_result(artifacts)
+    if ran.returncode != 0 or not result.get("ok"):
+        pytest.fail(failure_report(artifacts, ran), pytrace=False)
+    return result

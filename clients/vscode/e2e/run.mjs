@@ -86,6 +86,7 @@ const ORIGINAL = [
 ].join("\n");
 const HOLE_LINE = 8; // 1-based line of the hole (already indented)
 const TYPED = "return a";
+const HOLE = { name: HOLE_FILE, original: ORIGINAL, holeLine: HOLE_LINE, typed: TYPED };
 const FAKE_KEY = "sk-e2e-0123456789abcdef"; // not a real key: checks that keys never reach a log // what the user types before waiting for the suggestion
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "codestral-e2e-"));
@@ -207,7 +208,7 @@ async function main() {
   await openFile(page, HOLE_FILE);
   await waitForReady(page);
   const seenLabels = await labels(page);
-  result.statusLabels = seenLabels.map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
+  result.statusLabels = timeline(seenLabels);
   const loading = seenLabels.filter((l) => /^Codestral: (loading|starting)/.test(l.label));
   const percentages = seenLabels.map((l) => /loading (\d+)%/.exec(l.label)?.[1]).filter(Boolean).map(Number);
   result.loadingPercentages = percentages;
@@ -218,24 +219,8 @@ async function main() {
   await page.screenshot({ path: path.join(artifacts, "status-ready.png") });
 
   // Go to the hole (Ctrl+G, line number), end of its indentation, and type like a user.
-  await goToLineEnd(page, HOLE_LINE);
-  await page.keyboard.type(TYPED, { delay: 90 });
-  const typedAt = Date.now();
-  step("typed", { text: TYPED });
-
-  let ghost = await waitForGhost(page, 90_000);
-  if (!ghost) {
-    step("no ghost text after typing; asking explicitly (Alt+\\)");
-    await page.keyboard.press("Alt+Backslash");
-    ghost = await waitForGhost(page, 60_000);
-  }
-  if (!ghost) {
-    throw new Error("no ghost text (.ghost-text-decoration) appeared");
-  }
-  result.timings.ghostAfterTypingSec = Number(((Date.now() - typedAt) / 1000).toFixed(1));
-  result.ghostText = ghost;
+  let ghost = await typeAtHole(page);
   fs.writeFileSync(path.join(artifacts, "ghost-dom.html"), await ghostDom(page));
-  step("ghost text shown", { ghost });
   await sleep(300);
   await page.screenshot({ path: path.join(artifacts, "ghost-text.png") });
   if (args["readme-shot"]) {
@@ -279,11 +264,7 @@ async function main() {
     result.ghostText = ghost;
   }
 
-  await page.keyboard.press("Tab");
-  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
-  step("accepted with Tab");
-  const saved = await save(page, HOLE_FILE, HOLE_LINE, TYPED);
-  checkSaved({ original: ORIGINAL, holeLine: HOLE_LINE, typed: TYPED }, saved, ghost);
+  await acceptAndSave(page, HOLE, ghost);
   await page.screenshot({ path: path.join(artifacts, "accepted.png") });
 
   // Settings are live: turning Python off in settings.json changes the status without a restart.
@@ -312,15 +293,64 @@ async function main() {
     await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${entry}"]`, { timeout: 10_000 });
   }
   await page.click('.quick-input-list .monaco-list-row[aria-label*="Run Doctor"]');
-  const logs = () => findFiles(path.join(userData, "logs"), (n) => n === "Codestral.log").map((f) => fs.readFileSync(f, "utf8")).join("\n");
-  await waitFor(() => /codestral-ls \S+ — doctor/.test(logs()), 60_000, "the doctor report in the output channel", () => logs().slice(-800));
-  result.doctor = logs().slice(logs().lastIndexOf("— doctor") - 30).split("\n").slice(0, 12).join("\n");
+  await waitFor(() => /codestral-ls \S+ — doctor/.test(codestralLog()), 60_000, "the doctor report in the output channel", () => codestralLog().slice(-800));
+  result.doctor = codestralLog().slice(codestralLog().lastIndexOf("— doctor") - 30).split("\n").slice(0, 12).join("\n");
   step("doctor ran from the status menu", { doctor: result.doctor });
   const after = await labels(page);
-  result.statusLabels = after.map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
+  result.statusLabels = timeline(after);
   if (!after.some((l) => /^Codestral: working/.test(l.label))) {
     step("note: the working state was not observed (requests can be quicker than a repaint)");
   }
+}
+
+// The status bar labels seen, each with the seconds since the driver started.
+function timeline(seen) {
+  return seen.map((l) => ({ t: secondsSince(started, l.t), label: l.label, text: l.text }));
+}
+
+function secondsSince(from, to = Date.now()) {
+  return Number(((to - from) / 1000).toFixed(1));
+}
+
+// What the extension's output channel (Codestral.log) holds so far.
+function codestralLog() {
+  return findFiles(path.join(userData, "logs"), (n) => n === "Codestral.log").map((f) => fs.readFileSync(f, "utf8")).join("\n");
+}
+
+// At the end of the hole's indentation in arith.py the user types TYPED and waits for ghost text,
+// asking explicitly (Alt+\) if none came by itself; the ghost text shown.
+async function typeAtHole(page) {
+  await goToLineEnd(page, HOLE_LINE);
+  await page.keyboard.type(TYPED, { delay: 90 });
+  const typedAt = Date.now();
+  step("typed", { text: TYPED });
+  let ghost = await waitForGhost(page, 90_000);
+  if (!ghost) {
+    step("no ghost text after typing; asking explicitly (Alt+\\)");
+    await page.keyboard.press("Alt+Backslash");
+    ghost = await waitForGhost(page, 60_000);
+  }
+  if (!ghost) {
+    throw new Error("no ghost text (.ghost-text-decoration) appeared");
+  }
+  result.timings.ghostAfterTypingSec = secondsSince(typedAt);
+  result.ghostText = ghost;
+  step("ghost text shown", { ghost });
+  return ghost;
+}
+
+async function acceptWithTab(page) {
+  await page.keyboard.press("Tab");
+  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
+  step("accepted with Tab");
+}
+
+// Tab, Ctrl+S, and the saved file must be the original with the typed text and the ghost text at
+// the hole (see checkSaved).
+async function acceptAndSave(page, hole, ghost) {
+  await acceptWithTab(page);
+  const saved = await save(page, hole.name, hole.holeLine, hole.typed);
+  checkSaved(hole, saved, ghost);
 }
 
 // A user at the end of the hole's indentation types `typed`, and the ghost text is accepted: the
@@ -365,7 +395,7 @@ async function restThenType(page) {
 
   await openFile(page, name);
   await waitForReady(page);
-  result.statusLabels = (await labels(page)).map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
+  result.statusLabels = timeline(await labels(page));
   await goToLineEnd(page, holeLine);
   step("cursor at the hole", { line: holeLine });
   await sleep(restMs);
@@ -377,15 +407,11 @@ async function restThenType(page) {
   if (!ghost) {
     throw new Error(`no ghost text within ${deadlineMs / 1000}s of typing ${JSON.stringify(typed)} (no other key was pressed)`);
   }
-  result.timings.ghostAfterTypingSec = Number(((Date.now() - typedAt) / 1000).toFixed(1));
+  result.timings.ghostAfterTypingSec = secondsSince(typedAt);
   result.ghostText = ghost;
   step("ghost text shown", { ghost, afterSec: result.timings.ghostAfterTypingSec });
   await page.screenshot({ path: path.join(artifacts, "ghost-text.png") });
-  await page.keyboard.press("Tab");
-  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
-  step("accepted with Tab");
-  const saved = await save(page, name, holeLine, typed);
-  checkSaved({ original, holeLine, typed }, saved, ghost);
+  await acceptAndSave(page, { name, original, holeLine, typed }, ghost);
   await page.screenshot({ path: path.join(artifacts, "accepted.png") });
 }
 
@@ -424,9 +450,7 @@ async function cycle(page) {
   result.secondGhost = second;
   step("next suggestion shown", { ghost: second });
   await page.screenshot({ path: path.join(artifacts, "second-candidate.png") });
-  await page.keyboard.press("Tab");
-  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
-  step("accepted with Tab");
+  await acceptWithTab(page);
   await page.keyboard.press("Control+S");
   const file = path.join(workspace, name);
   let saved = "";
@@ -453,37 +477,17 @@ async function cycle(page) {
 async function suggestion(page) {
   await openFile(page, HOLE_FILE);
   await waitForReady(page);
-  result.statusLabels = (await labels(page)).map((l) => ({ t: Number(((l.t - started) / 1000).toFixed(1)), label: l.label, text: l.text }));
-  const log = () => findFiles(path.join(userData, "logs"), (n) => n === "Codestral.log").map((f) => fs.readFileSync(f, "utf8")).join("\n");
-  const startLine = /Starting (\S+) \(found via ([\w-]+)\)/.exec(log());
+  result.statusLabels = timeline(await labels(page));
+  const startLine = /Starting (\S+) \(found via ([\w-]+)\)/.exec(codestralLog());
   result.serverFound = startLine ? { command: startLine[1], via: startLine[2] } : null;
   step("server found", result.serverFound ?? {});
   const expectedVia = { setting: "setting", "login-shell": "path", "install-dir": "install-dir" }[serverVia];
   if (!startLine || startLine[2] !== expectedVia) {
-    throw new Error(`the extension should have found the server via ${expectedVia}; its log says: ${log().slice(-1500)}`);
+    throw new Error(`the extension should have found the server via ${expectedVia}; its log says: ${codestralLog().slice(-1500)}`);
   }
-  await goToLineEnd(page, HOLE_LINE);
-  await page.keyboard.type(TYPED, { delay: 90 });
-  const typedAt = Date.now();
-  step("typed", { text: TYPED });
-  let ghost = await waitForGhost(page, 90_000);
-  if (!ghost) {
-    step("no ghost text after typing; asking explicitly (Alt+\\)");
-    await page.keyboard.press("Alt+Backslash");
-    ghost = await waitForGhost(page, 60_000);
-  }
-  if (!ghost) {
-    throw new Error("no ghost text (.ghost-text-decoration) appeared");
-  }
-  result.timings.ghostAfterTypingSec = Number(((Date.now() - typedAt) / 1000).toFixed(1));
-  result.ghostText = ghost;
-  step("ghost text shown", { ghost });
+  const ghost = await typeAtHole(page);
   await page.screenshot({ path: path.join(artifacts, "ghost-text.png") });
-  await page.keyboard.press("Tab");
-  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
-  step("accepted with Tab");
-  const saved = await save(page, HOLE_FILE, HOLE_LINE, TYPED);
-  checkSaved({ original: ORIGINAL, holeLine: HOLE_LINE, typed: TYPED }, saved, ghost);
+  await acceptAndSave(page, HOLE, ghost);
 }
 
 // A fresh home for code-server (and so for the login shell it asks for the environment), with the

@@ -61,6 +61,20 @@ def choice_field(event: Mapping[str, Any], *path: str) -> Any:
     return value
 
 
+def chat_piece(event: Mapping[str, Any]) -> Piece:
+    """One streamed event of the chat shape: ``choices[0].delta.content``, and a
+    ``finish_reason`` on the last."""
+    return Piece.of(
+        choice_field(event, "delta", "content"), bool(choice_field(event, "finish_reason"))
+    )
+
+
+def chat_whole(body: Mapping[str, Any]) -> str:
+    """A whole answer of the chat shape: ``choices[0].message.content``."""
+    text = choice_field(body, "message", "content")
+    return text if isinstance(text, str) else ""
+
+
 @dataclass(frozen=True)
 class Piece:
     """What one streamed event contributed: text and whether generation ended."""

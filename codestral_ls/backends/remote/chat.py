@@ -14,7 +14,8 @@ from typing import Any
 
 from ...config import Settings
 from ..base import FimRequest
-from .answer import Piece, choice_field
+from .answer import Piece, chat_piece, chat_whole
+from .body import optional_model
 from .http_backend import HttpBackend
 
 SYSTEM_PROMPT = (
@@ -106,30 +107,26 @@ class ChatBackend(HttpBackend):
         return self.model or "(server default)"
 
     def body(self, request: FimRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if self.model:
-            body["model"] = self.model
-        body.update(
-            messages=[
+        body: dict[str, Any] = {
+            **optional_model(self.model),
+            "messages": [
                 {"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": user_prompt(request)},
             ],
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            stream=True,
-        )
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "stream": True,
+        }
         if request.seed is not None:
             body["seed"] = request.seed
         return body
 
     def piece(self, event: Mapping[str, Any]) -> Piece:
-        text = choice_field(event, "delta", "content")
-        return Piece.of(text, bool(choice_field(event, "finish_reason")))
+        return chat_piece(event)
 
     def whole(self, body: Mapping[str, Any]) -> str:
-        text = choice_field(body, "message", "content")
-        return text if isinstance(text, str) else ""
+        return chat_whole(body)
 
     def finish(self, text: str, request: FimRequest) -> str:
         return clean_chat_answer(text, request.prefix, request.suffix)

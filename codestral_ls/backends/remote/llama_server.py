@@ -12,7 +12,7 @@ from typing import Any
 from ...config import Settings
 from ..base import FimRequest
 from .answer import Piece
-from .body import string_list
+from .body import stop_and_seed
 from .http_backend import HttpBackend
 
 
@@ -26,7 +26,7 @@ class LlamaServerBackend(HttpBackend):
 
     def body(self, request: FimRequest) -> dict[str, Any]:
         budget_ms = self.budget_ms
-        body: dict[str, Any] = {
+        return {
             "input_prefix": request.prefix,
             "input_suffix": request.suffix,
             "input_extra": [
@@ -39,13 +39,8 @@ class LlamaServerBackend(HttpBackend):
             "t_max_prompt_ms": budget_ms,
             "t_max_predict_ms": budget_ms,
             "stream": True,
+            **stop_and_seed(request),
         }
-        stop = string_list(request.stop)
-        if stop:
-            body["stop"] = stop
-        if request.seed is not None:
-            body["seed"] = request.seed
-        return body
 
     def piece(self, event: Mapping[str, Any]) -> Piece:
         text = event.get("content")

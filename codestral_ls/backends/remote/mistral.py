@@ -11,8 +11,8 @@ from typing import Any
 
 from ...config import Settings
 from ..base import FimRequest
-from .answer import Piece, choice_field
-from .body import prefix_with_context, string_list
+from .answer import Piece, chat_piece, chat_whole
+from .body import prefix_with_context, stop_and_seed
 from .http_backend import HttpBackend
 
 DEFAULT_API_BASE = "https://codestral.mistral.ai"
@@ -28,7 +28,7 @@ class MistralBackend(HttpBackend):
     key_env_hint = "MISTRAL_API_KEY / CODESTRAL_API_KEY"
 
     def body(self, request: FimRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {
+        return {
             "model": self.model,
             "prompt": prefix_with_context(request),
             "suffix": request.suffix,
@@ -36,21 +36,14 @@ class MistralBackend(HttpBackend):
             "temperature": request.temperature,
             "top_p": request.top_p,
             "stream": True,
+            **stop_and_seed(request, seed_key="random_seed"),
         }
-        stop = string_list(request.stop)
-        if stop:
-            body["stop"] = stop
-        if request.seed is not None:
-            body["random_seed"] = request.seed
-        return body
 
     def piece(self, event: Mapping[str, Any]) -> Piece:
-        text = choice_field(event, "delta", "content")
-        return Piece.of(text, bool(choice_field(event, "finish_reason")))
+        return chat_piece(event)
 
     def whole(self, body: Mapping[str, Any]) -> str:
-        text = choice_field(body, "message", "content")
-        return text if isinstance(text, str) else ""
+        return chat_whole(body)
 
     def auth_message(self, status: int, message: str) -> str:
         return (

@@ -11,7 +11,7 @@ from typing import Any
 from ...config import Settings
 from ..base import FimRequest
 from .answer import Piece
-from .body import prefix_with_context, string_list
+from .body import prefix_with_context, stop_and_seed
 from .http_backend import HttpBackend
 
 DEFAULT_MODEL = "qwen2.5-coder:1.5b-base"
@@ -25,23 +25,18 @@ class OllamaBackend(HttpBackend):
     default_model = DEFAULT_MODEL
 
     def body(self, request: FimRequest) -> dict[str, Any]:
-        options: dict[str, Any] = {
-            "num_predict": request.max_tokens,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-        }
-        stop = string_list(request.stop)
-        if stop:
-            options["stop"] = stop
-        if request.seed is not None:
-            options["seed"] = request.seed
         return {
             "model": self.model,
             "prompt": prefix_with_context(request),
             "suffix": request.suffix,
             "raw": False,
             "stream": True,
-            "options": options,
+            "options": {
+                "num_predict": request.max_tokens,
+                "temperature": request.temperature,
+                "top_p": request.top_p,
+                **stop_and_seed(request),
+            },
         }
 
     def piece(self, event: Mapping[str, Any]) -> Piece:

@@ -13,7 +13,7 @@ from typing import Any
 from ...config import Settings
 from ..base import FimRequest
 from .answer import Piece, choice_field
-from .body import prefix_with_context, string_list
+from .body import optional_model, prefix_with_context, stop_and_seed
 from .http_backend import HttpBackend
 
 
@@ -59,10 +59,8 @@ class OpenAICompatBackend(HttpBackend):
         return self.model or "(server default)"
 
     def body(self, request: FimRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if self.model:
-            body["model"] = self.model
-        stop = list(request.stop)
+        body = optional_model(self.model)
+        more_stop: tuple[str, ...] = ()
         if self._template is not None:
             context = [(snippet.path, snippet.text) for snippet in request.context]
             body["prompt"] = self._template.render(
@@ -72,7 +70,7 @@ class OpenAICompatBackend(HttpBackend):
                 path=request.path or None,
                 language=request.language or None,
             )
-            stop += list(self._template.stop)
+            more_stop = tuple(self._template.stop)
         else:
             body["prompt"] = prefix_with_context(request)
             body["suffix"] = request.suffix
@@ -81,11 +79,8 @@ class OpenAICompatBackend(HttpBackend):
             temperature=request.temperature,
             top_p=request.top_p,
             stream=True,
+            **stop_and_seed(request, more_stop=more_stop),
         )
-        if stop:
-            body["stop"] = string_list(tuple(stop))
-        if request.seed is not None:
-            body["seed"] = request.seed
         return body
 
     def piece(self, event: Mapping[str, Any]) -> Piece:

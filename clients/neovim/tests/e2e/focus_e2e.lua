@@ -16,19 +16,6 @@ local h = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h')
 local api = vim.api
 local r = h.results
 
-local SOURCE = {
-  'def fibonacci(n):',
-  '    """Return the n-th Fibonacci number."""',
-  '    if n < 2:',
-  '        return n',
-  '    return ',
-  '',
-  '',
-  'def average(values):',
-  '    """Return the arithmetic mean of a list of numbers."""',
-  '    total = ',
-}
-
 --- didFocus positions sent since index `from` (exclusive).
 local function focus_since(from)
   return { unpack(h.focus, from + 1) }
@@ -45,10 +32,7 @@ local function focus_scenario()
     _legacy_start = h.env('CODESTRAL_E2E_LEGACY') == '1',
   })
   r.path = require('codestral.controller').path
-  local file = h.dir .. '/fib.py'
-  vim.fn.writefile(SOURCE, file)
-  vim.cmd('edit ' .. vim.fn.fnameescape(file))
-  local buf = api.nvim_get_current_buf()
+  local buf = h.edit(h.dir .. '/fib.py', h.FIB)
   h.wait_until('the client to attach', 20000, function()
     return require('codestral.lsp').client(buf)
   end)
@@ -117,8 +101,7 @@ local function textwrap_scenario()
   -- Default settings: only where the server is.
   require('codestral').setup({ cmd = { (assert(h.env('CODESTRAL_E2E_SERVER'), 'CODESTRAL_E2E_SERVER')) } })
   r.path = require('codestral.controller').path
-  vim.cmd('edit ' .. vim.fn.fnameescape(file))
-  local buf = api.nvim_get_current_buf()
+  local buf = h.edit(file)
   h.wait_ready(buf, 150000)
   r.timings.ready_ms = h.now_ms()
   h.log('ready')

@@ -138,11 +138,40 @@ function M.ghost_text(buf)
   return nil
 end
 
+--- fib.py, the file inline_e2e and focus_e2e edit: two holes, the `return ` of
+--- fibonacci() (line 5) and the `total = ` of average() (line 10).
+M.FIB = {
+  'def fibonacci(n):',
+  '    """Return the n-th Fibonacci number."""',
+  '    if n < 2:',
+  '        return n',
+  '    return ',
+  '',
+  '',
+  'def average(values):',
+  '    """Return the arithmetic mean of a list of numbers."""',
+  '    total = ',
+  '',
+  '',
+  'def main():',
+  '    print(fibonacci(10), average([1, 2, 3]))',
+}
+
+--- Edit `file` (first written with `lines`, when given) in the current window; its buffer.
+function M.edit(file, lines)
+  if lines then
+    vim.fn.writefile(lines, file)
+  end
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  return api.nvim_get_current_buf()
+end
+
 --- Wait for the client to attach to `buf` and the server to say "ready".
 function M.wait_ready(buf, timeout_ms)
   local client = M.wait_until('the client to attach', 20000, function()
     return require('codestral.lsp').client(buf)
   end)
+  M.log('attached, encoding ' .. client.offset_encoding)
   local status = require('codestral.status')
   M.wait_until('the server to be ready', timeout_ms, function()
     local st = status.last and status.last.state

@@ -23,23 +23,6 @@ api.nvim_create_autocmd('LspProgress', {
   end,
 })
 
-local SOURCE = {
-  'def fibonacci(n):',
-  '    """Return the n-th Fibonacci number."""',
-  '    if n < 2:',
-  '        return n',
-  '    return ',
-  '',
-  '',
-  'def average(values):',
-  '    """Return the arithmetic mean of a list of numbers."""',
-  '    total = ',
-  '',
-  '',
-  'def main():',
-  '    print(fibonacci(10), average([1, 2, 3]))',
-}
-
 --- Type `typed` at the end of line `lnum` (1-based), one key every `gap` ms, then wait for a
 --- suggestion. Returns the ghost text and the number of requests this burst caused.
 local function type_and_wait(buf, lnum, typed, gap)
@@ -71,24 +54,10 @@ h.run(function()
     settings = settings,
     _legacy_start = env('CODESTRAL_E2E_LEGACY') == '1',
   })
-  local file = DIR .. '/fib.py'
-  vim.fn.writefile(SOURCE, file)
-  vim.cmd('edit ' .. vim.fn.fnameescape(file))
-  local buf = api.nvim_get_current_buf()
+  local buf = h.edit(DIR .. '/fib.py', h.FIB)
   log('opened ' .. vim.bo[buf].filetype)
-
-  local client = wait_until('the client to attach', 20000, function()
-    return require('codestral.lsp').client(buf)
-  end)
-  log('attached, encoding ' .. client.offset_encoding)
+  h.wait_ready(buf, 60000)
   local status = require('codestral.status')
-  wait_until('the server to be ready', 60000, function()
-    local st = status.last and status.last.state
-    if st == 'error' then
-      error('the server reported an error: ' .. status.last.message)
-    end
-    return st == 'ready'
-  end)
   results.timings.ready_ms = now_ms()
   results.status = vim.deepcopy(status.last)
   results.statusline = require('codestral').statusline()
@@ -120,7 +89,7 @@ h.run(function()
   results.mode_after_esc = api.nvim_get_mode().mode
 
   -- 2. Partial accepts: the next word, then the rest of the line; what is left stays shown.
-  local start = #results.after_accept - #SOURCE -- lines the first accept added
+  local start = #results.after_accept - #h.FIB -- lines the first accept added
   local lnum = 10 + start
   local ghost2 = type_and_wait(buf, lnum, 'sum(', 35)
   results.ghost2 = ghost2

@@ -278,8 +278,10 @@ class Engine:
         more = settings.candidates - 1 if invoked else 0
         known = None
         if cached is not None and (cached or not invoked):
-            alternatives = self._alternatives.get(plan.key, ()) if more and cached else ()
-            if not more or not cached or alternatives:
+            # () when alternatives were looked for and none differed: not asked again.
+            known_alternatives = self._alternatives.get(plan.key) if more and cached else ()
+            alternatives = known_alternatives or ()
+            if not more or not cached or known_alternatives is not None:
                 self.counters["cacheHits"] += 1
                 self._remember(request.uri, prefix_all, suffix_all, cached)
                 self._after_answer(request, offset, cached, plan.full)
@@ -327,7 +329,7 @@ class Engine:
                     self._set_status("ready", "", None)
         if answer.finished and settings.cache_entries:
             self._cache.put(plan.key, answer.text)
-            if answer.alternatives:
+            if more and answer.text:
                 self._alternatives[plan.key] = answer.alternatives
         self._remember(request.uri, prefix_all, suffix_all, answer.text)
         self._after_answer(request, offset, answer.text, plan.full)

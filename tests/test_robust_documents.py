@@ -204,7 +204,10 @@ async def test_characters_python_splits_lines_at_do_not_shift_edits(tmp_path: Pa
     """GNU-style sources carry form feeds on their own lines; LSP does not end a line there
     (nor at U+2028, FS, VT or NEL). An edit after one must land where the editor put it,
     whatever str.splitlines thinks."""
-    async with mistral_session(tmp_path, options={"layout": "psm"}) as (server, stand):
+    async with mistral_session(tmp_path, options={"layout": "psm", "candidates": 1}) as (
+        server,
+        stand,
+    ):
         wrong = []
         for name, breaker in BREAKERS.items():
             text = f"def a():\n    pass\n{breaker}\ndef b():\n    return \n"

@@ -123,7 +123,9 @@ async def test_counters_in_status() -> None:
     await engine.complete(req)
     typed = SRC[:CURSOR] + "ret" + SRC[CURSOR:]
     await engine.complete(
-        CompletionRequest("file:///a.py", typed, CURSOR + 3, "python", TriggerKind.INVOKED, "/a.py")
+        CompletionRequest(
+            "file:///a.py", typed, CURSOR + 3, "python", TriggerKind.AUTOMATIC, "/a.py"
+        )
     )
     st = engine.status()
     assert (st["requests"], st["modelCalls"], st["typeThroughHits"]) == (2, 1, 1)

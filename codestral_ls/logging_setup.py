@@ -41,6 +41,10 @@ _CREDENTIAL_SHAPES = (
 )
 
 
+#: Libraries that log every message or request at debug/info level.
+_CHATTY = ("pygls", "httpx", "httpcore")
+
+
 def register_secret(value: str | None) -> None:
     """Never let ``value`` appear in a log line from now on (the process' whole lifetime)."""
     if value and len(value) >= _MIN_SECRET:
@@ -101,11 +105,15 @@ def setup_logging(
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(RedactingFormatter("codestral-ls %(levelname)s: %(message)s"))
     stderr.setLevel(logging.WARNING if to_stderr else logging.INFO)
+    # At log_level "debug" pygls logs every message it sends (a line per keystroke, with the
+    # document's text): that belongs in the log file. On stderr it would fill the pipe of a
+    # client that reads it slowly or not at all, and a full pipe stops the server.
+    stderr.addFilter(lambda record: record.levelno >= logging.WARNING or not _chatty(record))
     root.addHandler(stderr)
     # pygls logs every message (with document text) at debug/info, httpx every request (one a
     # keystroke); keep both out unless asked for.
     if level != "debug":
-        for chatty in ("pygls", "httpx", "httpcore"):
+        for chatty in _CHATTY:
             logging.getLogger(chatty).setLevel(logging.WARNING)
     return used
 
@@ -141,9 +149,13 @@ class ClientLogHandler(logging.Handler):
             self._busy.active = False
 
 
+def _chatty(record: logging.LogRecord) -> bool:
+    return record.name.split(".", 1)[0] in _CHATTY
+
+
 def set_level(level: str) -> None:
     """Apply a ``log_level`` that arrived later (from the editor), without new handlers."""
     logging.getLogger().setLevel(getattr(logging, level.upper(), logging.INFO))
     chatty_level = logging.NOTSET if level == "debug" else logging.WARNING
-    for chatty in ("pygls", "httpx", "httpcore"):
+    for chatty in _CHATTY:
         logging.getLogger(chatty).setLevel(chatty_level)

@@ -290,12 +290,16 @@ class Engine:
                 )
             known = cached  # only the alternatives are missing
 
-        self.pause_background()  # the model is needed now; background work resumes after
         if request.trigger is TriggerKind.AUTOMATIC and settings.debounce_ms > 0:
+            # Reading ahead goes on during the wait (most keystrokes are superseded before
+            # they reach the model, and what it reads is this place's window).
             self._start_prefill(plan.fim)
             await asyncio.sleep(self._debounce.delay(settings.debounce_ms))
             if generation != self._generation:
                 return CompletionResult.empty("superseded", started)
+            if isinstance(self.backend, ReadsPrompts) and known is None:
+                plan = self._plan(request, offset, mode)  # more may be read by now
+        self.pause_background()  # the model is needed now; background work resumes after
 
         ctx = self._cleanup_context(prefix_all, suffix_all, request.language, mode)
         task = asyncio.ensure_future(

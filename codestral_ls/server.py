@@ -317,9 +317,6 @@ def create_server(base_settings: Settings) -> CodestralServer:
             else:
                 doc.apply_change(change.text, None)
         doc.version = params.text_document.version
-        if ls.engine is not None:
-            # A keystroke outranks reading ahead: the model is free when its request comes.
-            ls.engine.pause_background()
 
     @server.feature(FOCUS_NOTIFICATION)
     def did_focus(ls: CodestralServer, params: Any) -> None:

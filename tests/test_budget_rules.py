@@ -133,17 +133,18 @@ async def test_an_explicit_request_does_not_settle_for_a_cached_nothing() -> Non
     assert invoked.text == "return sum(values)" and len(backend.calls) == 2
 
 
-async def test_focus_reads_the_place_ahead_and_a_keystroke_stops_it() -> None:
+async def test_focus_reads_the_place_ahead_and_a_request_for_the_model_stops_it() -> None:
     backend = ReadingBackend(returns_total, speed=200.0)
     engine = await started(backend)
     engine.focus(at())
     await asyncio.sleep(0.3)
-    engine.pause_background()  # what a didChange does
-    await asyncio.sleep(0.05)
-    assert backend.warm_cancelled == 1
-    assert backend.kept, "focus did not start reading the prompt (what was read is kept)"
-    assert not backend.warmed  # stopped before the end
     assert not backend.calls  # reading ahead never generates
+    # a keystroke whose request needs the model: reading ahead stops at its next batch
+    typed = DOC[:CURSOR] + "t" + DOC[CURSOR:]
+    result = await engine.complete(at(typed, CURSOR + 1))
+    assert result.text
+    assert backend.warm_cancelled == 1
+    assert backend.kept, "what focus read is kept"
 
 
 async def test_after_focus_the_first_keystroke_is_answered_without_reading_much() -> None:

@@ -55,16 +55,21 @@ class KvSlots:
         return max((common_prefix(t, tokens) for t in self.published), default=0)
 
     def switch_for(self, tokens: list[int]) -> None:
-        """Make the live state the best one to continue ``tokens`` from."""
+        """Make the live state the best one to continue ``tokens`` from, keeping a copy of
+        the live one when ``tokens`` is another place or window (they part early)."""
         live = self.live()
         here = common_prefix(live, tokens)
         best = max(self._saved, key=lambda s: common_prefix(s.tokens, tokens), default=None)
-        if best is None or common_prefix(best.tokens, tokens) < here + MIN_TOKENS:
-            return
-        self._save(live)
-        self._saved.remove(best)
-        self._load(best)
-        self.publish()
+        if best is not None and common_prefix(best.tokens, tokens) >= here + MIN_TOKENS:
+            self._save(live)
+            self._saved.remove(best)
+            self._load(best)
+            self.publish()
+        elif len(live) - here >= MIN_TOKENS and here < len(live) // 2:
+            # Reading ``tokens`` overwrites the live state after ``here``: most of it is
+            # another window (a keystroke only changes a prompt's end, or its PSM suffix).
+            self._save(live)
+            self.publish()
 
     def _save(self, live: tuple[int, ...]) -> None:
         if len(live) < MIN_TOKENS:

@@ -25,7 +25,6 @@ from .backends.base import (
     ContextSnippet,
     FimRequest,
     ReadsPrompts,
-    StreamsBranches,
     SupportsPrefill,
 )
 from .cleanup import CleanupContext, answer_complete, clean
@@ -43,8 +42,6 @@ log = logging.getLogger(__name__)
 DocumentsProvider = Callable[[], Iterable[tuple[str, str, str, float]]]
 
 
-#: Answers a backend decodes side by side at most (the local context is made for this many).
-MAX_BRANCHES = 4
 #: Sampling temperature of alternatives from backends that cannot branch (remote APIs).
 ALTERNATIVE_TEMPERATURE = 0.7
 #: Seconds a request made while the model loads waits for it (within the request's life: a
@@ -581,16 +578,6 @@ class Engine:
             if generation != self._generation:
                 raise asyncio.CancelledError
             self._set_status("working", "", None)
-            backend = self.backend
-            if more > 0 and isinstance(backend, StreamsBranches):
-                # Side by side, an extra branch costs little: some alternatives clean up to
-                # the same text.
-                count = min(more + 2, MAX_BRANCHES)
-                first, *others = await self._call_branches(backend, fim, ctx, healed, count)
-                answer = first if known is None else _Answer(known, finished=True)
-                texts = [o.text for o in others if o.text and o.text != answer.text]
-                distinct = tuple(dict.fromkeys(texts))[:more]
-                return replace(answer, alternatives=distinct if answer.text else ())
             if known is None:
                 answer = await self._call_model(fim, ctx, healed)
             else:
@@ -600,7 +587,7 @@ class Engine:
             found: list[str] = []
             # A local model may try a few more than wanted (some alternatives clean up to the
             # same text); a remote API is sent no more requests than candidates asked for.
-            tries = 2 * more if backend.info.branches else more
+            tries = 2 * more if self.backend.info.branches else more
             for branch in range(1, tries + 1):
                 if len(found) >= more:
                     break
@@ -610,38 +597,6 @@ class Engine:
                 if other.text and other.text != answer.text and other.text not in found:
                     found.append(other.text)
             return replace(answer, alternatives=tuple(found))
-
-    async def _call_branches(
-        self,
-        backend: StreamsBranches,
-        fim: FimRequest,
-        ctx: CleanupContext,
-        healed: str,
-        count: int,
-    ) -> list[_Answer]:
-        """``count`` answers decoded side by side (one model call), each cleaned like one."""
-        self.counters["modelCalls"] += 1
-        called = time.monotonic()
-        raws = [""] * count
-
-        def done(branch: int, raw: str) -> bool:
-            return answer_complete(unheal(raw, healed), ctx)
-
-        stream = backend.stream_branches(fim, count, done)
-        try:
-            async for branch, piece in stream:
-                if not any(raws):
-                    self.last_first_token_ms = (time.monotonic() - called) * 1000
-                raws[branch] += piece
-        finally:
-            await stream.aclose()  # type: ignore[attr-defined]
-        log.debug(
-            "model call: %d answers side by side in %.0f ms, %s",
-            count,
-            (time.monotonic() - called) * 1000,
-            ctx.mode.name.lower(),
-        )
-        return [self._finish_answer(raw, fim, ctx, healed, done(0, raw), False) for raw in raws]
 
     def _alternative(self, fim: FimRequest, branch: int) -> FimRequest:
         """One more candidate: a backend that branches starts from another first token (the

@@ -166,18 +166,6 @@ class ReadsPrompts(Protocol):
         ...
 
 
-@runtime_checkable
-class StreamsBranches(Protocol):
-    """Optional: several answers decoded side by side from one read prompt (local model)."""
-
-    def stream_branches(
-        self, request: FimRequest, count: int, done: Callable[[int, str], bool]
-    ) -> AsyncIterator[tuple[int, str]]:
-        """(branch, piece); branch 0 is the best answer. ``done(branch, text)`` ends a branch
-        (it may be called on another thread: it must only read its arguments)."""
-        ...
-
-
 def estimate_tokens(text: str) -> int:
     """A tokenizer-free estimate for remote models (code averages ~3.5 characters a token)."""
     return (len(text) * 2 + 6) // 7

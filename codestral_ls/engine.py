@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from cachetools import LRUCache
 
+from .anchors import Anchors
 from .backends.base import (
     Backend,
     BackendError,
@@ -31,6 +32,7 @@ from .cleanup import CleanupContext, answer_complete, clean
 from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
+from .inflight import State, Watch, rest_after, typed_since
 from .modes import Mode, choose_mode, indent_width, opens_block, rules_for
 from .suggestion_cache import StateAnswers, SuggestionCache, TypeThrough
 from .window_plan import WindowSize, budget_tokens, candidates
@@ -91,6 +93,8 @@ class _Plan:
     key: str
     #: The full window, when ``fim`` is a smaller one chosen to answer in time.
     full: FimRequest | None = None
+    #: Where the prompt's middle starts (``anchors.py``), when the prompt has one.
+    anchor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,11 @@ class Engine:
         self._typethrough = TypeThrough()
         self._generation = 0
         self._inflight: asyncio.Task[_Answer] | None = None
-        self._inflight_for: tuple[str, int, str] | None = None
+        self._inflight_for: State | None = None
+        #: Set while the call under way may still serve requests typed after it (``inflight``).
+        self._inflight_watch: Watch | None = None
+        self._riders = 0
+        self._last_state: State | None = None
         self._model_lock = asyncio.Lock()
         self._state = "loading"
         self._message = ""
@@ -144,11 +152,14 @@ class Engine:
             "speculations": 0,
             "speculationHits": 0,
             "candidateCalls": 0,
+            "inflightHits": 0,
+            "inflightStops": 0,
         }
         self._prefill: asyncio.Future[None] | None = None
         self._prefill_next: FimRequest | None = None
         self._debounce = AdaptiveDebounce()
         self._speculated = StateAnswers()
+        self._anchors = Anchors()
         #: Alternatives already generated for a prompt (cycling through them is free).
         self._alternatives: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize=64)
         #: Set once the backend is ready or has failed: requests made while loading wait on it.
@@ -218,13 +229,21 @@ class Engine:
         """Answer one request; never raises for backend trouble (answers empty instead)."""
         started = time.monotonic()
         self.counters["requests"] += 1
+        state: State = (request.uri, request.offset, request.text)
         inflight = self._inflight
+        typed_on = None  # typed since the state of a call under way that may still serve it
         if inflight and not inflight.done():
-            if self._inflight_for == (request.uri, request.offset, request.text):
+            if self._inflight_for == state:
                 # The same question again (an editor retrying after its own timeout): wait for
                 # the answer being generated instead of starting over.
                 return await self._join(inflight, started)
-            inflight.cancel()  # supersede: the model thread stops at its next token
+            if self._inflight_watch is not None and request.trigger is TriggerKind.AUTOMATIC:
+                typed_on = typed_since(self._inflight_for, state)
+            if typed_on is None:
+                inflight.cancel()  # supersede: the model thread stops at its next token
+        # Typing on at the cursor (forward, no deletion or move): see ``inflight.py``.
+        forward = typed_since(self._last_state, state) is not None
+        self._last_state = state
         self._generation += 1
         generation = self._generation
         self._debounce.keystroke(started)
@@ -254,6 +273,16 @@ class Engine:
             self._after_answer(request, offset, ahead, None)
             return self._finish(CompletionResult(ahead, "speculation", _ms(started)))
 
+        if inflight is not None and typed_on is not None:
+            rest = await self._ride(inflight, typed_on)
+            if generation != self._generation:
+                return CompletionResult.empty("superseded", started)
+            if rest is not None:
+                self.counters["inflightHits"] += 1
+                self._remember(request.uri, prefix_all, suffix_all, rest)
+                self._after_answer(request, offset, rest, None)
+                return self._finish(CompletionResult(rest, "inflight", _ms(started)))
+
         mode = choose_mode(prefix_all, suffix_all, request.language)
         if mode is Mode.NONE:
             return CompletionResult.empty("no suggestion at this position", started)
@@ -269,6 +298,7 @@ class Engine:
                 return CompletionResult.empty("model not ready", started)
 
         plan = self._plan(request, offset, mode)
+        self._keep_anchor(request, plan)
         cached = self._cache.get(plan.key) if settings.cache_entries else None
         invoked = request.trigger is TriggerKind.INVOKED
         # An explicit request never settles for a remembered "nothing", and gets alternatives.
@@ -287,7 +317,10 @@ class Engine:
                 )
             known = cached  # only the alternatives are missing
 
-        if request.trigger is TriggerKind.AUTOMATIC and settings.debounce_ms > 0:
+        # A local model is called at once for typing on (the call is kept while the typing
+        # agrees with it); other edits, and remote APIs, wait for a quiet moment.
+        at_once = forward and isinstance(self.backend, ReadsPrompts)
+        if request.trigger is TriggerKind.AUTOMATIC and settings.debounce_ms > 0 and not at_once:
             # Reading ahead goes on during the wait (most keystrokes are superseded before
             # they reach the model, and what it reads is this place's window).
             self._start_prefill(plan.fim)
@@ -296,20 +329,33 @@ class Engine:
                 return CompletionResult.empty("superseded", started)
             if isinstance(self.backend, ReadsPrompts) and known is None:
                 plan = self._plan(request, offset, mode)  # more may be read by now
+                self._keep_anchor(request, plan)
         self.pause_background()  # the model is needed now; background work resumes after
 
+        log.debug(
+            "window: %d prefix, %d middle, %d suffix chars; %s",
+            len(plan.fim.prefix),
+            len(plan.fim.middle),
+            len(plan.fim.suffix),
+            mode.name.lower(),
+        )
         ctx = self._cleanup_context(prefix_all, suffix_all, request.language, mode)
+        watch = Watch() if not more and isinstance(self.backend, ReadsPrompts) else None
         task = asyncio.ensure_future(
-            self._generate(plan.fim, ctx, plan.healed, generation, more=more, known=known)
+            self._generate(
+                plan.fim, ctx, plan.healed, generation, more=more, known=known, watch=watch
+            )
         )
         self._inflight = task
-        self._inflight_for = (request.uri, request.offset, request.text)
+        self._inflight_for = state
+        self._inflight_watch = watch
         try:
             answer = await task
         except asyncio.CancelledError:
             if task.cancelled() and not _current_task_cancelling():
                 return CompletionResult.empty("superseded", started)
-            task.cancel()
+            if not self._riders:  # a request typed after this one still waits for the call
+                task.cancel()
             raise
         except BackendNotReady:
             return CompletionResult.empty("model not ready", started)
@@ -323,9 +369,10 @@ class Engine:
                 self._on_error(exc)
             return CompletionResult.empty(exc.user_message, started)
         finally:
-            if self._inflight is task:
+            if self._inflight is task and (task.done() or not self._riders):
                 self._inflight = None
                 self._inflight_for = None
+                self._inflight_watch = None
                 if self._state == "working":
                     self._set_status("ready", "", None)
         if answer.finished and settings.cache_entries:
@@ -333,12 +380,33 @@ class Engine:
             if more and answer.text:
                 self._alternatives[plan.key] = answer.alternatives
         self._remember(request.uri, prefix_all, suffix_all, answer.text)
+        if generation != self._generation:
+            # Typed on meanwhile: the newest request took this answer (``_ride``).
+            return CompletionResult.empty("superseded", started)
         self._after_answer(request, offset, answer.text, plan.full)
         result = CompletionResult(
             answer.text, "model", _ms(started), alternatives=answer.alternatives
         )
         self._debounce.model_latency(result.latency_ms / 1000)
         return self._finish(result)
+
+    async def _ride(self, task: asyncio.Task[_Answer], typed: str) -> str | None:
+        """Wait for the call under way; what is left of its answer after ``typed``, if it
+        began with it (else ``None``, and the call stopped as soon as that was clear)."""
+        if self._inflight_watch is not None:
+            self._inflight_watch.typed = typed
+        self._riders += 1
+        try:
+            answer = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if _current_task_cancelling():
+                raise
+            return None
+        except BackendError:
+            return None
+        finally:
+            self._riders -= 1
+        return rest_after(answer.text, typed)
 
     async def _join(self, task: asyncio.Task[_Answer], started: float) -> CompletionResult:
         try:
@@ -371,12 +439,16 @@ class Engine:
         Backends that do not read prompts themselves (remote APIs) always get the full window.
         """
         settings = self.settings
-        layout = choose_layout(
-            settings.layout, request.text, offset, mode, self.backend.info.rereads_suffix
-        )
+        rereads = self.backend.info.rereads_suffix
+        layout = choose_layout(settings.layout, request.text, offset, mode, rereads)
         suffix_budget = settings.suffix_tokens if layout == "psm" else 0
-        sizes = candidates(settings.prefix_tokens, suffix_budget, settings.window_grid)
-        full = self._window(request, offset, mode, sizes[0])
+        anchor = None
+        if layout == "psm" and rereads:
+            anchor = self._anchors.choose(request.uri, request.text, offset)
+        sizes = candidates(
+            settings.prefix_tokens, suffix_budget, settings.window_grid, gap=mode is Mode.GAP
+        )
+        full = self._window(request, offset, mode, sizes[0], anchor)
         backend = self.backend
         if not isinstance(backend, ReadsPrompts):
             return full
@@ -387,20 +459,29 @@ class Engine:
             return full  # answered before: the cache has it, nothing needs reading
         chosen = full
         for size in sizes[1:]:
-            chosen = self._window(request, offset, mode, size)
+            chosen = self._window(request, offset, mode, size, anchor)
             if backend.uncached_tokens(chosen.fim) <= budget:
                 break
         return replace(chosen, full=full.fim)
 
     def _window(
-        self, request: CompletionRequest, offset: int, mode: Mode, size: WindowSize
+        self,
+        request: CompletionRequest,
+        offset: int,
+        mode: Mode,
+        size: WindowSize,
+        anchor: int | None = None,
     ) -> _Plan:
         settings = self.settings
         count = self.backend.count_tokens
         window = build_window(
-            request.text, offset, size.prefix_tokens, size.suffix_tokens, count, size.grid
+            request.text, offset, size.prefix_tokens, size.suffix_tokens, count, size.grid, anchor
         )
-        prefix, healed = heal_prefix(window.prefix)
+        prefix, middle = window.prefix, window.middle
+        if middle:
+            middle, healed = heal_prefix(middle)
+        else:
+            prefix, healed = heal_prefix(prefix)
         context: tuple[ContextSnippet, ...] = ()
         if size.with_context and settings.context_tokens > 0 and self._documents is not None:
             # excluded files never travel, not even as another file's context
@@ -416,8 +497,14 @@ class Engine:
             max_tokens=settings.max_tokens,
             temperature=settings.temperature,
             context=context,
+            middle=middle,
         )
-        return _Plan(fim, healed, self._cache.key(self.backend.info, fim, mode, healed))
+        key = self._cache.key(self.backend.info, fim, mode, healed)
+        return _Plan(fim, healed, key, anchor=anchor)
+
+    def _keep_anchor(self, request: CompletionRequest, plan: _Plan) -> None:
+        if plan.anchor is not None:
+            self._anchors.keep(request.uri, request.text, plan.anchor)
 
     def _start_prefill(self, fim: FimRequest) -> None:
         """Use the debounce wait to evaluate the changed tokens (see ``SupportsPrefill``).
@@ -470,6 +557,7 @@ class Engine:
         if mode is Mode.NONE:
             mode = Mode.LINE  # mid-word now, but the same window serves the next keystroke
         plan = self._plan(request, offset, mode)
+        self._keep_anchor(request, plan)
         jobs = [self._warm_job(plan.fim)]
         if plan.full is not None:
             jobs.append(self._warm_job(plan.full))
@@ -572,14 +660,15 @@ class Engine:
         *,
         more: int = 0,
         known: str | None = None,
+        watch: Watch | None = None,
     ) -> _Answer:
         """The answer (unless ``known``), then up to ``more`` distinct alternatives to it."""
         async with self._model_lock:
-            if generation != self._generation:
+            if generation != self._generation and not self._riders:
                 raise asyncio.CancelledError
             self._set_status("working", "", None)
             if known is None:
-                answer = await self._call_model(fim, ctx, healed)
+                answer = await self._call_model(fim, ctx, healed, watch=watch)
             else:
                 answer = _Answer(known, finished=True)
             if more <= 0 or not answer.text:
@@ -606,7 +695,13 @@ class Engine:
         return replace(fim, temperature=max(fim.temperature, ALTERNATIVE_TEMPERATURE), seed=branch)
 
     async def _call_model(
-        self, fim: FimRequest, ctx: CleanupContext, healed: str, counter: str = "modelCalls"
+        self,
+        fim: FimRequest,
+        ctx: CleanupContext,
+        healed: str,
+        counter: str = "modelCalls",
+        *,
+        watch: Watch | None = None,
     ) -> _Answer:
         """One model call, holding the model lock.
 
@@ -619,7 +714,7 @@ class Engine:
         first: float | None = None
         deadline = float("inf")
         raw = ""
-        complete = over_budget = False
+        complete = over_budget = contradicted = False
         pieces = self.backend.stream(fim)
         try:
             async for piece in pieces:
@@ -636,6 +731,11 @@ class Engine:
                 if now > deadline and _has_whole_line(so_far, ctx.mode):
                     over_budget = True
                     break
+                if watch is not None and watch.contradicted(so_far):
+                    # The user typed something else meanwhile: nobody will see this answer.
+                    self.counters["inflightStops"] += 1
+                    contradicted = over_budget = True
+                    break
         finally:
             await pieces.aclose()  # type: ignore[attr-defined]
         # One line per model call, the figures the latency benchmark reads (ms from the call:
@@ -646,7 +746,13 @@ class Engine:
             (time.monotonic() - called) * 1000,
             len(raw),
             ctx.mode.name.lower(),
-            ", complete" if complete else (", cut by the time budget" if over_budget else ""),
+            ", complete"
+            if complete
+            else (
+                ", stopped: typed otherwise"
+                if contradicted
+                else (", cut by the time budget" if over_budget else "")
+            ),
         )
         return self._finish_answer(raw, fim, ctx, healed, complete, over_budget)
 
@@ -686,6 +792,7 @@ class Engine:
         """The document closed: drop what was kept for it (type-through holds its whole text)."""
         self._typethrough.forget(uri)
         self._speculated.forget(uri)
+        self._anchors.forget(uri)
 
     # ----------------------------------------------------------------- settings
 

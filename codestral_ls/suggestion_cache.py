@@ -39,6 +39,7 @@ class SuggestionCache:
             request.path,
             request.prefix,
             request.suffix,
+            request.middle,
             *(f"{c.path}\0{c.text}" for c in request.context),
         ]
         for part in parts:

@@ -32,18 +32,31 @@ class WindowSize:
     grid: int
 
 
-def candidates(prefix_tokens: int, suffix_tokens: int, grid: int) -> list[WindowSize]:
-    """The full window first, then cheaper ones in the order the engine tries them."""
+#: Suffix tokens a gap keeps in every window (see ``candidates``).
+GAP_SUFFIX = 64
+
+
+def candidates(
+    prefix_tokens: int, suffix_tokens: int, grid: int, *, gap: bool = False
+) -> list[WindowSize]:
+    """The full window first, then cheaper ones in the order the engine tries them.
+
+    At a gap (``gap``) the code below is what the answer must lead back to: without it the
+    model writes the next line of a new block (HumanEval's ``return True`` where ``return
+    False`` was cut), so a gap's windows keep at least ``GAP_SUFFIX`` suffix tokens and shrink
+    the prefix instead.
+    """
+    keep = min(GAP_SUFFIX, suffix_tokens) if gap else 0
     out = [WindowSize(prefix_tokens, suffix_tokens, True, grid)]
     for suffix in SUFFIX_STEPS:
-        if suffix < suffix_tokens:
+        if keep <= suffix < suffix_tokens:
             out.append(WindowSize(prefix_tokens, suffix, True, grid))
     for prefix, suffix in SMALLER_WINDOWS:
         if prefix < prefix_tokens:
             # A small window's start must still be stable, but a 16-line grid step would drop
             # most of a 10-line window: the step shrinks with the window.
             step = max(1, min(grid, prefix // 32))
-            out.append(WindowSize(prefix, min(suffix, suffix_tokens), False, step))
+            out.append(WindowSize(prefix, max(keep, min(suffix, suffix_tokens)), False, step))
     return out
 
 

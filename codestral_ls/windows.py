@@ -23,6 +23,8 @@ _ALIGN = 4096
 class Window:
     prefix: str
     suffix: str
+    #: Text between the anchor and the cursor (see ``build_window``); the model continues it.
+    middle: str = ""
 
 
 def build_window(
@@ -32,7 +34,15 @@ def build_window(
     suffix_tokens: int,
     count_tokens: Callable[[str], int],
     grid: int = 1,
+    anchor: int | None = None,
 ) -> Window:
+    """The window around ``offset``; with ``anchor`` (a line start at or before the cursor)
+    the prefix ends at the anchor and the text from there to the cursor is the ``middle``, so
+    that typing after the anchor never changes the prefix or the suffix."""
+    if anchor is not None and 0 <= anchor < offset:
+        before = build_window(text, anchor, prefix_tokens, 0, count_tokens, grid).prefix
+        after = build_window(text, offset, 0, suffix_tokens, count_tokens).suffix
+        return Window(before, after, text[anchor:offset])
     start = max(0, offset - prefix_tokens * _CHARS_PER_TOKEN_MAX)
     if start > 0:
         start = start // _ALIGN * _ALIGN

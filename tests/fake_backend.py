@@ -99,7 +99,7 @@ class ReadingBackend(ScriptedBackend):
 
     def _prompt(self, request: FimRequest) -> str:
         context = "".join(c.text for c in request.context)
-        return f"{context}<P>{request.prefix}<S>{request.suffix}<M>"
+        return f"{context}<P>{request.prefix}<S>{request.suffix}<M>{request.middle}"
 
     def _held(self, prompt: str) -> int:
         best = 0

@@ -44,6 +44,11 @@ class FimRequest:
     #: An alternative answer: 0 is the best one; k > 0 asks a backend that ``branches`` to start
     #: from its k-th next most likely first token (others get a sampled request instead).
     branch: int = 0
+    #: The beginning of the middle the user has already typed (the text between the anchor
+    #: line and the cursor), written after the middle marker. A keystroke then only appends to
+    #: the prompt, so a PSM suffix stays read. The engine sets it only for backends that
+    #: ``rereads_suffix``; the text before the hole is always ``prefix + middle``.
+    middle: str = ""
 
 
 @dataclass(frozen=True)

@@ -339,9 +339,12 @@ async function typeAtHole(page) {
   return ghost;
 }
 
+// Accepted = the suggestion that was shown is gone; the next one (the server computes it ahead
+// of time) may already be on screen, which is a different ghost text, not a failed Tab.
 async function acceptWithTab(page) {
+  const shown = await ghostText(page);
   await page.keyboard.press("Tab");
-  await waitFor(async () => !(await ghostText(page)), 10_000, "the ghost text to be accepted");
+  await waitFor(async () => (await ghostText(page)) !== shown, 10_000, "the ghost text to be accepted");
   step("accepted with Tab");
 }
 

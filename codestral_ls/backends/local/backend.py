@@ -141,7 +141,7 @@ class LocalBackend:
                 f"cannot load model {path}: {exc} (is it a complete GGUF file?)"
             ) from None
         template = self._choose_template(llama)
-        self._slots = KvSlots(llama)
+        self._slots = KvSlots(llama, capacity=3)
         # An explicit n_threads is the user's choice; the default adapts to the machine's load.
         self._cpu = CpuShare(
             threads, busy_reader=(lambda: None) if settings.n_threads else runnable_now
@@ -226,17 +226,21 @@ class LocalBackend:
         llama, template = self._llama, self._template
         if llama is None or template is None or self._closed:
             raise BackendNotReady("the model is still loading")
-        prefix, healed = request.prefix, b""
+        prefix, middle, healed = request.prefix, request.middle, b""
         vocabulary = self._vocabulary
         if vocabulary is not None and self._settings.token_healing:
-            prefix, healed = split_last_token(prefix, llama, vocabulary.pieces)
+            if middle:
+                # The middle marker before it is a token boundary: all of it may be healed.
+                middle, healed = split_last_token(middle, llama, vocabulary.pieces, whole=True)
+            else:
+                prefix, healed = split_last_token(prefix, llama, vocabulary.pieces)
         prompt = template.render(
             prefix,
             request.suffix,
             context=[(c.path, c.text) for c in request.context],
             path=request.path or None,
         )
-        return llama, template, prompt, healed
+        return llama, template, prompt + middle, healed
 
     def _tokens(self, llama: Any, prompt: str) -> list[int]:
         """A keystroke's request tokenizes the same prompts several times (window plan,

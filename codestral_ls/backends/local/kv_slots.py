@@ -18,6 +18,9 @@ from typing import Any
 
 #: A state shorter than this is cheaper to read again than to keep.
 MIN_TOKENS = 32
+#: A live state losing at least this many tokens is kept: more than a keystroke's change plus
+#: the answer generated after it (``max_tokens`` 96), about a PSM suffix's worth.
+LONG_TAIL = 128
 
 
 @dataclass
@@ -65,9 +68,11 @@ class KvSlots:
             self._saved.remove(best)
             self._load(best)
             self.publish()
-        elif len(live) - here >= MIN_TOKENS and here < len(live) // 2:
+        elif len(live) - here >= max(MIN_TOKENS, min(len(live) // 2, LONG_TAIL)):
             # Reading ``tokens`` overwrites the live state after ``here``: most of it is
-            # another window (a keystroke only changes a prompt's end, or its PSM suffix).
+            # another window, or its tail is a suffix worth keeping (the same place asked
+            # without its suffix, then with it again after Enter); a keystroke only changes a
+            # prompt's end and the answer after it, which is shorter.
             self._save(live)
             self.publish()
 

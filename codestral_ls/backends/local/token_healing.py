@@ -47,11 +47,14 @@ class Vocabulary:
         return mask
 
 
-def split_last_token(prefix: str, llama: Any, pieces: Sequence[bytes]) -> tuple[str, bytes]:
+def split_last_token(
+    prefix: str, llama: Any, pieces: Sequence[bytes], *, whole: bool = False
+) -> tuple[str, bytes]:
     """(prefix without its last token, that token's bytes) when the prefix ends in a word.
 
     Returns ``(prefix, b"")`` where nothing is to be healed: the prefix does not end in a word
-    character, or its last token is not whole characters of it.
+    character, or its last token is not whole characters of it. ``whole`` allows the last
+    token to be all of ``prefix`` (a prompt's middle, which starts after a special token).
     """
     if not prefix or not _word_char(prefix[-1]):
         return prefix, b""
@@ -64,7 +67,7 @@ def split_last_token(prefix: str, llama: Any, pieces: Sequence[bytes]) -> tuple[
         text = last.decode("utf-8")
     except UnicodeDecodeError:
         return prefix, b""
-    if not text or not prefix.endswith(text) or len(text) == len(prefix):
+    if not text or not prefix.endswith(text) or (len(text) == len(prefix) and not whole):
         return prefix, b""
     return prefix[: -len(text)], last
 

@@ -9,12 +9,13 @@ final cut. Both derive the same facts about the cursor once per context (cached)
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .languages import PROSE_LANGUAGES, string_quotes
+from .languages import PROSE_LANGUAGES, block_family, string_quotes
 from .modes import (
     LanguageRules,
     Mode,
@@ -125,6 +126,7 @@ class _Facts:
     open_quote: str
     prose_ok: bool
     prefix: str
+    language: str
 
 
 @lru_cache(maxsize=16)
@@ -172,6 +174,7 @@ def _facts(ctx: CleanupContext) -> _Facts:
         open_quote="" if in_comment else _open_quote(line_prefix, language),
         prose_ok=language in PROSE_LANGUAGES or in_comment,
         prefix=ctx.prefix,
+        language=language,
     )
 
 
@@ -232,7 +235,11 @@ def clean(raw: str, ctx: CleanupContext) -> str:
         text = shape_gap(text, f)
     if not text.strip():
         return ""
+    text = fit_indentation(text, f)
+    if closes_too_early(text, f) or empty_subscript(text, f):
+        return ""
     text = balance_with_suffix(text, f)
+    text = cut_stray_closer(text, f)
     text = trim_trailing_whitespace(text, f)
     if not text.strip() or repeats_line_above(text, f) or duplicates_next_line(text, f):
         return ""
@@ -628,6 +635,198 @@ def balance_with_suffix(text: str, f: _Facts) -> str:
     if body.endswith(tail) and len(body) > len(tail) and not _opens_brackets(body[: -len(tail)]):
         return body[: -len(tail)]
     return text
+
+
+def fit_indentation(text: str, f: _Facts) -> str:
+    """On a line the user has indented, the answer starts at that indentation: the user (or
+    the editor's auto-indent) chose it, and more would be typed twice (in Python, an unexpected
+    indent). The answer's lines move left by the extra amount, and a later line less indented
+    than that ends it. Left alone where a deeper line is due: after a line that opens a block
+    and is no less indented than the cursor."""
+    if not (f.at_line_start and f.line_prefix) or text[:1] not in (" ", "\t"):
+        return text
+    above = f.previous_line
+    if (
+        above is not None
+        and opens_block(above, f.rules)
+        and indent_width(above) >= indent_width(f.line_prefix)
+    ):
+        return text
+    lines = text.split("\n")
+    extra = lines[0][: len(lines[0]) - len(lines[0].lstrip(" \t"))]
+    kept = [lines[0][len(extra) :]]
+    for line in lines[1:]:
+        if line.strip() and not line.startswith(extra):
+            break
+        kept.append(line[len(extra) :])
+    return "\n".join(kept)
+
+
+def closes_too_early(text: str, f: _Facts) -> bool:
+    """A line of its own that only closes (``}``, ``});``, ``)``) where the code around the
+    cursor says the block goes on: the code below is deeper (inside what it would close), or
+    the closer is deeper than the line that opened its bracket while the code below is at
+    least as deep or is that bracket's own closer. ``} else {`` stays (the code below may
+    well be its body), and so does closing an unfinished body before code further out. In a
+    brace language a closer that may not end the statement stays before deeper code
+    (``}))`` before an ``if``'s braceless body, ``})`` before ``.then(``)."""
+    if not f.at_line_start or not f.next_lines:
+        return False
+    first = text.split("\n", 1)[0]
+    stripped = first.strip()
+    if not f.rules.closer.match(stripped) or opens_block(first, f.rules):
+        return False
+    if not (f.rules.indent_blocks or stripped.endswith((";", "}"))):
+        return False
+    width = indent_width(f.line_prefix + first)
+    below, below_text = f.next_lines[0]
+    if below > width:
+        return True
+    scan = _scan_brackets(f.prefix, "", f.language)
+    if scan is None or not scan.open or scan.open[-1][0] != _CLOSES[stripped[0]]:
+        return False  # unknown, or a stray closer (cut_stray_closer's case)
+    at = scan.open[-1][1]
+    opener_width = indent_width(f.prefix[f.prefix.rfind("\n", 0, at) + 1 :])
+    if width <= opener_width:
+        return False
+    return below >= width or (below == opener_width and below_text[:1] == stripped[0])
+
+
+#: Languages where ``x[]`` is never code (TypeScript's ``string[]`` type is).
+_NO_EMPTY_SUBSCRIPT = frozenset({"python", "javascript", "javascriptreact"})
+
+
+def empty_subscript(text: str, f: _Facts) -> bool:
+    """``args[`` + ``];``: the model left the index out, and ``x[]`` is not an expression in
+    Python or JavaScript (an empty list after an operator or a keyword is)."""
+    head = f.line_prefix
+    if f.language not in _NO_EMPTY_SUBSCRIPT or not head.endswith("["):
+        return False
+    if f.open_quote or f.prose_ok:
+        return False  # in a string or a comment
+    if not text.lstrip(" \t").startswith("]"):
+        return False
+    before = head[:-1]
+    if before.endswith((")", "]")):
+        return True
+    word = _typed_word(before)  # a name right before the bracket (not `return [`)
+    return bool(word) and not word[0].isdigit() and not keyword.iskeyword(word)
+
+
+_CLOSES = {")": "(", "]": "[", "}": "{"}
+
+
+@dataclass(frozen=True)
+class _Brackets:
+    #: Brackets open at the cursor, innermost last, with their offsets in the prefix.
+    open: tuple[tuple[str, int], ...]
+    #: Index in the answer's line of the first closer that meets another open bracket.
+    stray: int | None
+
+
+def cut_stray_closer(text: str, f: _Facts) -> str:
+    """Cut the cursor's line where the answer closes a bracket that is not the innermost one
+    open (``Callable[[A]`` + ``]], None],`` inside a ``def f(``: the last ``]`` meets the
+    ``(``): the model has lost count of what is open, and what follows is wrong too."""
+    line_end = text.find("\n", 1) if text.startswith("\n") else text.find("\n")
+    first = text if line_end < 0 else text[:line_end]
+    scan = _scan_brackets(f.prefix, first, f.language)
+    if scan is None or scan.stray is None:
+        return text
+    return first[: scan.stray]
+
+
+@lru_cache(maxsize=16)
+def _scan_brackets(prefix: str, line: str, language: str) -> _Brackets | None:
+    """Brackets open at the cursor, then the answer's line scanned on from there (None where
+    the scan does not know the language's strings and comments).
+
+    The window may start inside a bracket, a comment or a docstring: the scan starts at its
+    second line, a closer with nothing open is not judged, one above the cursor that does not
+    match drops the openers it skips, a cursor inside a string or comment has nothing open,
+    and a closer in the answer is only judged against an opener on the cursor's line or at
+    the end of its own line (where code opens brackets that stay open; prose in a docstring
+    the scan took for code rarely does)."""
+    scanner = _bracket_scanner(language)
+    if scanner is None:
+        return None
+    # The newline ends the answer's line, and shows a string still open at the cursor.
+    text, cursor, rules = prefix + line + "\n", len(prefix), rules_for(language)
+    pos = prefix.find("\n") + 1 if prefix.count("\n") > 1 else 0
+    stack: list[tuple[str, int]] = []  # JavaScript template literals hold "`" and "${"
+    at_cursor: tuple[tuple[str, int], ...] | None = None
+    while match := (_TEMPLATE_TEXT if stack and stack[-1][0] == "`" else scanner).search(text, pos):
+        token, start, pos = match.group(), match.start(), match.end()
+        if at_cursor is None and start >= cursor:
+            at_cursor = tuple(stack)
+        if stack and stack[-1][0] == "`":  # the text of a template literal
+            if token == "`":
+                stack.pop()
+            elif token == "${":
+                stack.append((token, start))
+        elif token in ("(", "[", "{", "`"):
+            stack.append((token, start))
+        elif token in _CLOSES and _close(stack, token, start >= cursor, prefix, rules):
+            return _Brackets(at_cursor or (), start - cursor)
+    if at_cursor is None:  # no token after the cursor: inside the last one if it goes on
+        at_cursor = () if pos > cursor else tuple(stack)
+    return _Brackets(at_cursor, None)
+
+
+def _close(
+    stack: list[tuple[str, int]], token: str, in_answer: bool, prefix: str, rules: LanguageRules
+) -> bool:
+    """Apply a closer to the open brackets; True when it is a stray one in the answer."""
+    wants = ("{", "${") if token == "}" else (_CLOSES[token],)
+    if stack and stack[-1][0] in wants:
+        stack.pop()
+        return False
+    if in_answer:
+        return bool(stack) and (
+            stack[-1][1] >= len(prefix) or _ends_its_line(prefix, stack[-1][1], rules)
+        )
+    for k in range(len(stack) - 1, -1, -1):
+        if stack[k][0] in wants:
+            del stack[k:]
+            break
+    return False
+
+
+def _ends_its_line(prefix: str, at: int, rules: LanguageRules) -> bool:
+    """The bracket at ``at`` is on the cursor's line or the last code on its own line."""
+    end = prefix.find("\n", at)
+    return end < 0 or not code_part(prefix[at + 1 : end], rules).strip()
+
+
+_JS_FAMILY = frozenset({"javascript", "typescript"})
+#: Inside a template literal's text: an escape, an interpolation, or its end.
+_TEMPLATE_TEXT = re.compile(r"\\[\s\S]|\$\{|`")
+
+
+@lru_cache(maxsize=32)
+def _bracket_scanner(language: str) -> re.Pattern[str] | None:
+    """Brackets, and the strings and comments whose brackets do not count, for languages whose
+    strings and comments the scan knows (Python and the C family, JSX text excepted).
+    JavaScript's template literals are a token of their own (``_scan_brackets`` follows them
+    into their interpolations), and so are its regular expressions."""
+    family = block_family(language)
+    if family not in ("python", "c_like") or language.endswith("react"):
+        return None
+    js = language in _JS_FAMILY
+    parts = [r"\\[\s\S]", r'"""[\s\S]*?(?:"""|\Z)', r"'''[\s\S]*?(?:'''|\Z)"]
+    parts += [r"#[^\n]*"] if family == "python" else [r"//[^\n]*", r"/\*[\s\S]*?(?:\*/|\Z)"]
+    if js:  # a regular expression literal where an operand starts
+        parts.append(
+            r"(?:(?<=[(,=:\[!&|?{};\n])|(?<=\breturn))[ \t]*/(?![/*])"
+            r"(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n\[])+/"
+        )
+    for quote in string_quotes(language):
+        if quote == "`":
+            parts.append("`" if js else r"`(?:[^`\\]|\\[\s\S])*`?")
+        else:
+            parts.append(rf"{quote}(?:[^{quote}\\\n]|\\[\s\S])*{quote}?")
+    parts.append(r"[()\[\]{}]")
+    return re.compile("|".join(parts))
 
 
 def _opens_brackets(text: str) -> bool:

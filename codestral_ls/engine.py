@@ -40,6 +40,9 @@ from .windows import build_window, heal_prefix, unheal
 
 log = logging.getLogger(__name__)
 
+#: An explicit request may read this many times ``eval_budget_ms`` of prompt.
+EXPLICIT_READING_FACTOR = 2
+
 #: (uri, language id, text, monotonic time of the last edit) of every open document.
 DocumentsProvider = Callable[[], Iterable[tuple[str, str, str, float]]]
 
@@ -452,7 +455,12 @@ class Engine:
         backend = self.backend
         if not isinstance(backend, ReadsPrompts):
             return full
-        budget = budget_tokens(backend.prompt_speed(), settings.eval_budget_ms)
+        budget_ms = settings.eval_budget_ms
+        if request.trigger is TriggerKind.INVOKED:
+            # The user asked and is waiting (for alternatives too): a larger window is worth
+            # the wait there, never while they type.
+            budget_ms *= EXPLICIT_READING_FACTOR
+        budget = budget_tokens(backend.prompt_speed(), budget_ms)
         if backend.uncached_tokens(full.fim) <= budget:
             return full
         if settings.cache_entries and self._cache.get(full.key) is not None:

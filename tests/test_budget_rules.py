@@ -61,7 +61,7 @@ async def test_a_cold_place_gets_a_smaller_window_now_and_the_full_one_next() ->
     backend = ReadingBackend(returns_total, speed=200.0)
     engine = await started(backend)
     began = time.monotonic()
-    first = await engine.complete(at())
+    first = await engine.complete(at(trigger=TriggerKind.AUTOMATIC))
     assert first.text == "return sum(values)"
     assert time.monotonic() - began < 2.5
     small = backend.calls[0].request.prefix
@@ -76,6 +76,19 @@ async def test_a_cold_place_gets_a_smaller_window_now_and_the_full_one_next() ->
     assert len(backend.calls) == 2
     full = backend.calls[-1].request.prefix
     assert len(full) > 3 * len(small) and full.endswith(HOLE + "t")
+
+
+async def test_an_explicit_request_may_read_twice_as_much_as_a_keystroke() -> None:
+    # 200 tokens/s: a keystroke's request may read 300 tokens (1.5 s), an explicit one 600
+    sizes = []
+    for trigger in (TriggerKind.AUTOMATIC, TriggerKind.INVOKED):
+        backend = ReadingBackend(returns_total, speed=200.0)
+        engine = await started(backend)
+        await engine.complete(at(trigger=trigger))
+        sizes.append(len(backend.calls[0].request.prefix))
+    keystroke, explicit = sizes
+    assert explicit > 1.5 * keystroke
+    assert explicit < 4 * 600  # still a smaller window than the full one (~4,000 chars)
 
 
 async def test_a_warm_place_gets_the_full_window_at_once() -> None:

@@ -278,6 +278,13 @@ def strip_chat_wrapping(text: str, line_prefix: str) -> str:
             return ""  # prose only
         lines, first = lines[fence:], 0
     if _FENCE.match(lines[first]):
+        if (
+            lines[first].strip() in ("```", "~~~")
+            and not "".join(lines[first + 1 : first + 2]).strip()
+        ):
+            # A bare fence, then a blank line: the model closed a code block it imagined
+            # and writes prose about it next (seen at the end of httpx's _client.py).
+            return ""
         body = lines[first + 1 :]
         end = next((i for i, line in enumerate(body) if _FENCE.match(line)), len(body))
         body = body[:end]

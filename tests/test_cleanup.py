@@ -398,6 +398,14 @@ def test_prose_only_is_dropped() -> None:
     assert clean_at("def f(x):\n    █", "Here is the missing code for the function.") == ""
 
 
+def test_a_closing_fence_then_prose_is_no_suggestion() -> None:
+    # the end of a module: the model closes a code block it imagined and explains it
+    raw = "```\n\nThis code snippet defines a class `Client` that makes HTTP requests."
+    assert clean_at("    async def close(self):\n        await self.aclose()\n        █", raw) == ""
+    # a bare fence that opens code right away is still unwrapped
+    assert clean_at("def f():\n    █", "```\nreturn 1\n```") == "return 1"
+
+
 def test_fence_after_code_is_cut() -> None:
     assert clean_at("def f(x):\n    █", "return x\n```\nExplanation") == "return x"
 

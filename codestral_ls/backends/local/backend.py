@@ -71,8 +71,8 @@ class LocalBackend:
         self._slots: KvSlots | None = None
         self._cpu: CpuShare | None = None
         self._threads_now = 0
-        #: Prompt tokens read per second, measured (an exponential moving average).
-        self._speed: float | None = None
+        #: Prompt tokens read per second by thread count, measured (moving averages).
+        self._speeds: dict[int, float] = {}
         #: Every token's bytes, for token healing and alternatives; built at load.
         self._vocabulary: Vocabulary | None = None
 
@@ -258,7 +258,14 @@ class LocalBackend:
         return len(tokens) - (slots.best_start(tokens) if slots else 0)
 
     def prompt_speed(self) -> float | None:
-        return self._speed
+        """Tokens/s at the thread count the next job will use: on a 2-core machine one thread
+        reads about half as fast as two, and the count follows the machine's load."""
+        threads = self._cpu.threads() if self._cpu is not None else self._threads_now
+        speed = self._speeds.get(threads)
+        if speed is not None or not self._speeds:
+            return speed
+        other, known = next(iter(self._speeds.items()))
+        return known * threads / other
 
     async def warm(self, request: FimRequest) -> int:
         """Read the whole prompt into a KV state now, yielding to requests between batches.
@@ -279,7 +286,7 @@ class LocalBackend:
             self._use_threads(llama)
             assert self._slots is not None
             self._slots.switch_for(tokens)
-            batch = int((self._speed or 100.0) * _WARM_BATCH_SECONDS)
+            batch = int((self._speeds.get(self._threads_now) or 100.0) * _WARM_BATCH_SECONDS)
             batch = max(_WARM_BATCH_MIN, min(_WARM_BATCH_MAX, batch))
             return self._read(llama, tokens, cancel=cancel, batch=batch) or 0
 
@@ -505,7 +512,8 @@ class LocalBackend:
         if tokens < _SPEED_MIN_BATCH or seconds <= 0:
             return
         speed = tokens / seconds
-        self._speed = speed if self._speed is None else 0.5 * self._speed + 0.5 * speed
+        old = self._speeds.get(self._threads_now)
+        self._speeds[self._threads_now] = speed if old is None else 0.5 * old + 0.5 * speed
 
 
 def _single_tokens(llama: Any) -> set[str]:

@@ -41,7 +41,8 @@ Figures per row:
 
 - **pauses with a whole line**: share of all pauses (mid-line and end, every place, the first
   pause after arriving included) at whose end a non-empty suggestion is on screen whose first
-  line is *whole*: the typed part of the line plus that first line equals the original line, or
+  line is *whole* (or, for a suggestion of several lines, all of it together is: a call written
+  one argument a line): the typed part of the line plus that first line equals the original line, or
   forms a complete line: Python: ``tokenize`` accepts it (strings closed, brackets balanced) and
   it does not end in an operator, a comma, a dot or a keyword that needs more; JavaScript: the
   same with a bracket/string scan (a trailing ``{`` opening a block is allowed).
@@ -479,7 +480,13 @@ def analyse_place(run: PlaceRun, language: str) -> dict[str, Any]:
         since, text = on_screen(stop)
         first_line = text.split("\n")[0]
         exact = bool(text) and key.pause == "mid" and (typed + first_line).rstrip() == original
-        whole = bool(first_line.strip()) and (exact or whole_line(typed + first_line, language))
+        # A statement written over several lines (a call with one argument a line) is whole
+        # when all of it is, not a fragment.
+        whole = bool(first_line.strip()) and (
+            exact
+            or whole_line(typed + first_line, language)
+            or ("\n" in text and whole_line(typed + text, language))
+        )
         pauses.append(
             {
                 "kind": key.pause,

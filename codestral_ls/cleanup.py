@@ -199,7 +199,15 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
         if head.startswith(("\n", "\r")) and f.line_suffix.strip() and not f.at_line_start:
             return True  # a line break cannot fill a gap inside this line
         body = partial.lstrip() if f.at_line_start or head.startswith(("\n", "\r")) else partial
-        return "\n" in body.rstrip(" \t\r")
+        if "\n" not in body.rstrip(" \t\r"):
+            return False
+        lines = body.split("\n")
+        mid_line = not (f.at_line_start or head.startswith(("\n", "\r")))
+        if mid_line and not f.line_suffix.strip() and _opens_on_first_line(lines[0]):
+            # A statement written over several lines: complete once its brackets close.
+            end = _statement_end(lines)
+            return end is not None and end < len(lines) - 1
+        return True
     lines = partial.split("\n")
     if f.mode is Mode.GAP and _rejoin(lines, f, streaming=True) is not None:
         return True
@@ -312,7 +320,40 @@ def shape_line(text: str, f: _Facts) -> str:
             return ""  # a line break inside a gap on this line is never wanted
         rest = head.lstrip("\n")
         return "\n" + rest.split("\n", 1)[0] if rest.strip() else ""
-    return text.split("\n", 1)[0]
+    lines = text.split("\n")
+    if not f.line_suffix.strip() and _opens_on_first_line(lines[0]):
+        end = _statement_end(lines)
+        if end is not None:
+            return "\n".join(lines[: end + 1])
+    return lines[0]
+
+
+#: Lines a statement continued over several lines may take (``f(`` then one argument a line).
+_STATEMENT_LINES = 8
+_STRING_OR_COMMENT = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|`[^`]*`|#.*|//.*")
+
+
+def _depth(line: str) -> int:
+    code = _STRING_OR_COMMENT.sub("", line)
+    return sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+
+
+def _opens_on_first_line(first: str) -> bool:
+    """The answer's first line ends with brackets it opened and left open (``def f(``,
+    ``foo(`` before one argument a line). Not a ``{``: in C-family languages that is mostly a
+    block, which a pause at the end of a line does not ask for."""
+    return bool(first.strip()) and _depth(first) > 0 and first.rstrip()[-1:] in "([,"
+
+
+def _statement_end(lines: list[str]) -> int | None:
+    """The index of the line where the brackets the first line opened are closed again, within
+    ``_STATEMENT_LINES``; None when they are not (then only the first line is kept)."""
+    depth = 0
+    for i, line in enumerate(lines[:_STATEMENT_LINES]):
+        depth += _depth(line)
+        if i > 0 and depth <= 0:
+            return i
+    return None
 
 
 def continue_word(text: str, f: _Facts) -> str:

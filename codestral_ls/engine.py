@@ -648,6 +648,12 @@ class Engine:
             plan = self._plan(state, len(prefix), mode)
             text = self._cache.get(plan.key) if self.settings.cache_entries else None
             if text is None:
+                backend = self.backend
+                if isinstance(backend, ReadsPrompts):
+                    # Read in short batches first: a keystroke's request waits for the batch
+                    # being read, and a generation's own batches are 512 tokens (0.9 s was
+                    # seen in benchmarks/real_use.py behind a speculation).
+                    await backend.warm(plan.fim)
                 ctx = self._cleanup_context(prefix, suffix, state.language, mode)
                 answer = await self._call_model(plan.fim, ctx, plan.healed, "speculations")
                 if answer.finished and self.settings.cache_entries:

@@ -506,3 +506,33 @@ def test_none_mode_never_suggests() -> None:
 def test_an_answer_inside_a_word_continues_it(doc: str, raw: str, expected: str) -> None:
     language = "javascript" if "function" in doc or "const " in doc or "let " in doc else "python"
     assert clean_at(doc, raw, language) == expected
+
+
+# --------------------------------------------------------------------------- statements over lines
+
+SIGNATURE = "class Config:\n    def __init__█\n\n    def other(self):\n        pass\n"
+
+
+def test_a_statement_written_over_several_lines_is_kept_whole() -> None:
+    # pydantic's _config.py in benchmarks/real_holes.py: the line alone was a bare "("
+    raw = "(\n        self,\n        config: dict,\n    ):\n        self.config = config\n"
+    assert clean_at(SIGNATURE, raw) == "(\n        self,\n        config: dict,\n    ):"
+    # the model is stopped once the brackets are closed, not at the first line break
+    partial = streamed(SIGNATURE, raw)
+    assert "self.config" not in partial
+    assert clean_at(SIGNATURE, partial) == "(\n        self,\n        config: dict,\n    ):"
+    js = "function run() {\n  const result = compute█\n}\n"
+    raw_js = "(\n    first,\n    second,\n  );\n  return result;\n"
+    assert clean_at(js, raw_js, "javascript") == "(\n    first,\n    second,\n  );"
+
+
+def test_only_the_line_where_the_statement_does_not_close_or_text_is_right() -> None:
+    # brackets still open after 8 lines: the first line only, as before
+    raw = "(\n" + "".join(f"        a{i},\n" for i in range(10))
+    assert clean_at(SIGNATURE, raw) == "("
+    # text right of the cursor: the line only (the statement cannot go on below it)
+    assert clean_at("x = compute█)\n", "(\n    1,\n)\n") == "("
+    # a first line that closes what it opens is a line of its own
+    assert clean_at(SIGNATURE, "(self, config):\n        self.config = config\n") == (
+        "(self, config):"
+    )

@@ -206,7 +206,8 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
         if mid_line and not f.line_suffix.strip() and _opens_on_first_line(lines[0]):
             # A statement written over several lines: complete once its brackets close.
             end = _statement_end(lines)
-            return end is not None and end < len(lines) - 1
+            # Past the last line it may take, only its first line will be kept: stop there.
+            return len(lines) > _STATEMENT_LINES or (end is not None and end < len(lines) - 1)
         return True
     lines = partial.split("\n")
     if f.mode is Mode.GAP and _rejoin(lines, f, streaming=True) is not None:

@@ -530,6 +530,8 @@ def test_only_the_line_where_the_statement_does_not_close_or_text_is_right() -> 
     # brackets still open after 8 lines: the first line only, as before
     raw = "(\n" + "".join(f"        a{i},\n" for i in range(10))
     assert clean_at(SIGNATURE, raw) == "("
+    # and the model is stopped once that is clear, not at max_tokens
+    assert "a9" not in streamed(SIGNATURE, raw)
     # text right of the cursor: the line only (the statement cannot go on below it)
     assert clean_at("x = compute█)\n", "(\n    1,\n)\n") == "("
     # a first line that closes what it opens is a line of its own

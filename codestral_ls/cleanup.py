@@ -203,9 +203,9 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
             return False
         lines = body.split("\n")
         mid_line = not (f.at_line_start or head.startswith(("\n", "\r")))
-        if mid_line and not f.line_suffix.strip() and _opens_on_first_line(lines[0]):
+        if mid_line and _goes_on_below(lines[0], f):
             # A statement written over several lines: complete once its brackets close.
-            end = _statement_end(lines)
+            end = _statement_end(lines, f)
             # Past the last line it may take, only its first line will be kept: stop there.
             return len(lines) > _STATEMENT_LINES or (end is not None and end < len(lines) - 1)
         return True
@@ -322,8 +322,8 @@ def shape_line(text: str, f: _Facts) -> str:
         rest = head.lstrip("\n")
         return "\n" + rest.split("\n", 1)[0] if rest.strip() else ""
     lines = text.split("\n")
-    if not f.line_suffix.strip() and _opens_on_first_line(lines[0]):
-        end = _statement_end(lines)
+    if _goes_on_below(lines[0], f):
+        end = _statement_end(lines, f)
         if end is not None:
             return "\n".join(lines[: end + 1])
     return lines[0]
@@ -331,30 +331,23 @@ def shape_line(text: str, f: _Facts) -> str:
 
 #: Lines a statement continued over several lines may take (``f(`` then one argument a line).
 _STATEMENT_LINES = 8
-_STRING_OR_COMMENT = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|`[^`]*`|#.*|//.*")
 
 
-def _depth(line: str) -> int:
-    code = _STRING_OR_COMMENT.sub("", line)
-    return sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+def _goes_on_below(first: str, f: _Facts) -> bool:
+    """Nothing is right of the cursor and the answer's first line ends with brackets it opened
+    and left open (``def f(``, ``foo(`` before one argument a line). Not a ``{``: in C-family
+    languages that is mostly a block, which a pause at the end of a line does not ask for."""
+    code = code_part(first, f.rules)
+    return not f.line_suffix.strip() and code[-1:] in "([," and _opens_brackets(code)
 
 
-def _opens_on_first_line(first: str) -> bool:
-    """The answer's first line ends with brackets it opened and left open (``def f(``,
-    ``foo(`` before one argument a line). Not a ``{``: in C-family languages that is mostly a
-    block, which a pause at the end of a line does not ask for."""
-    return bool(first.strip()) and _depth(first) > 0 and first.rstrip()[-1:] in "([,"
-
-
-def _statement_end(lines: list[str]) -> int | None:
+def _statement_end(lines: list[str], f: _Facts) -> int | None:
     """The index of the line where the brackets the first line opened are closed again, within
     ``_STATEMENT_LINES``; None when they are not (then only the first line is kept)."""
-    depth = 0
-    for i, line in enumerate(lines[:_STATEMENT_LINES]):
-        depth += _depth(line)
-        if i > 0 and depth <= 0:
-            return i
-    return None
+    code = [code_part(line, f.rules) for line in lines[:_STATEMENT_LINES]]
+    return next(
+        (i for i in range(1, len(code)) if not _opens_brackets("\n".join(code[: i + 1]))), None
+    )
 
 
 def continue_word(text: str, f: _Facts) -> str:

@@ -32,9 +32,9 @@ from .cleanup import CleanupContext, answer_complete, clean
 from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
-from .inflight import State, Watch, rest_after, typed_since
+from .inflight import State, Watch, typed_since
 from .modes import Mode, choose_mode, indent_width, opens_block, rules_for
-from .suggestion_cache import StateAnswers, SuggestionCache, TypeThrough
+from .suggestion_cache import StateAnswers, SuggestionCache, TypeThrough, rest_after
 from .window_plan import WindowSize, budget_tokens, candidates
 from .windows import build_window, heal_prefix, unheal
 
@@ -409,7 +409,7 @@ class Engine:
             return None
         finally:
             self._riders -= 1
-        return rest_after(answer.text, typed)
+        return rest_after(answer.text, typed) or None  # nothing left to show is no suggestion
 
     async def _join(self, task: asyncio.Task[_Answer], started: float) -> CompletionResult:
         try:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .suggestion_cache import typed_at_cursor
+
 #: (uri, cursor offset, document text) of a request.
 State = tuple[str, int, str]
 
@@ -30,9 +32,9 @@ def typed_since(old: State | None, new: State) -> str | None:
     typed = offset - old_offset
     if uri != old_uri or not 0 < typed <= MAX_TYPED or len(text) != len(old_text) + typed:
         return None
-    if not (text.startswith(old_text[:old_offset]) and text.endswith(old_text[old_offset:])):
-        return None
-    return text[old_offset:offset]
+    return typed_at_cursor(
+        (old_text[:old_offset], old_text[old_offset:]), (text[:offset], text[offset:])
+    )
 
 
 @dataclass
@@ -45,10 +47,3 @@ class Watch:
     def contradicted(self, so_far: str) -> bool:
         n = min(len(so_far), len(self.typed))
         return so_far[:n] != self.typed[:n]
-
-
-def rest_after(answer: str, typed: str) -> str | None:
-    """The suggestion left once ``typed`` is written, when the answer began with it."""
-    if answer.startswith(typed) and len(answer) > len(typed):
-        return answer[len(typed) :]
-    return None

@@ -88,6 +88,20 @@ class StateAnswers:
             del self._answers[key]
 
 
+def typed_at_cursor(before: tuple[str, str], now: tuple[str, str]) -> str | None:
+    """What was typed at the cursor between two (prefix, suffix) states, when that is all that
+    changed (``None`` otherwise: a deletion, a move, an edit elsewhere)."""
+    (before_prefix, before_suffix), (prefix, suffix) = before, now
+    if suffix != before_suffix or not prefix.startswith(before_prefix):
+        return None
+    return prefix[len(before_prefix) :]
+
+
+def rest_after(text: str, typed: str) -> str | None:
+    """What is left of a suggestion once ``typed`` is written, when it began with it."""
+    return text[len(typed) :] if text.startswith(typed) else None
+
+
 @dataclass
 class _Anchor:
     prefix: str
@@ -125,12 +139,8 @@ class TypeThrough:
 
     @staticmethod
     def _remainder(anchor: _Anchor, prefix: str, suffix: str) -> str | None:
-        if suffix != anchor.suffix or not prefix.startswith(anchor.prefix):
-            return None
-        typed = prefix[len(anchor.prefix) :]
-        if not anchor.text.startswith(typed):
-            return None
-        return anchor.text[len(typed) :]
+        typed = typed_at_cursor((anchor.prefix, anchor.suffix), (prefix, suffix))
+        return None if typed is None else rest_after(anchor.text, typed)
 
     def forget(self, uri: str) -> None:
         self._anchors.pop(uri, None)

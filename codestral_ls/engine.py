@@ -728,7 +728,8 @@ class Engine:
         first: float | None = None
         deadline = float("inf")
         raw = ""
-        complete = over_budget = contradicted = False
+        complete = over_budget = False
+        ending = ""  # why the call ended before the model did, for the log
         pieces = self.backend.stream(fim)
         try:
             async for piece in pieces:
@@ -741,14 +742,15 @@ class Engine:
                 so_far = unheal(raw, healed)
                 complete = answer_complete(so_far, ctx)
                 if complete:
+                    ending = ", complete"
                     break
                 if now > deadline and _has_whole_line(so_far, ctx.mode):
-                    over_budget = True
+                    over_budget, ending = True, ", cut by the time budget"
                     break
                 if watch is not None and watch.contradicted(so_far):
                     # The user typed something else meanwhile: nobody will see this answer.
                     self.counters["inflightStops"] += 1
-                    contradicted = over_budget = True
+                    over_budget, ending = True, ", stopped: typed otherwise"
                     break
         finally:
             await pieces.aclose()  # type: ignore[attr-defined]
@@ -760,13 +762,7 @@ class Engine:
             (time.monotonic() - called) * 1000,
             len(raw),
             ctx.mode.name.lower(),
-            ", complete"
-            if complete
-            else (
-                ", stopped: typed otherwise"
-                if contradicted
-                else (", cut by the time budget" if over_budget else "")
-            ),
+            ending,
         )
         return self._finish_answer(raw, fim, ctx, healed, complete, over_budget)
 

@@ -320,7 +320,7 @@ class LocalBackend:
     async def stream(self, request: FimRequest) -> AsyncIterator[str]:
         llama, template, prompt, healed = self._prompt(request)
         if healed:
-            log.debug("token healing: the prompt ends before %r", healed)
+            log.debug("token healing: the prompt ends %d bytes early", len(healed))
         stops = list(dict.fromkeys((*template.stop, *request.stop)))
         vocabulary = self._vocabulary
         answer = HealedText(healed.decode("utf-8"))

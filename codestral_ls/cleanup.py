@@ -331,20 +331,27 @@ def shape_line(text: str, f: _Facts) -> str:
 
 #: Lines a statement continued over several lines may take (``f(`` then one argument a line).
 _STATEMENT_LINES = 8
+#: The same in a gap, where the code below bounds the answer anyway.
+_GAP_STATEMENT_LINES = 16
 
 
 def _goes_on_below(first: str, f: _Facts) -> bool:
     """Nothing is right of the cursor and the answer's first line ends with brackets it opened
     and left open (``def f(``, ``foo(`` before one argument a line). Not a ``{``: in C-family
     languages that is mostly a block, which a pause at the end of a line does not ask for."""
-    code = code_part(first, f.rules)
-    return not f.line_suffix.strip() and code[-1:] in "([," and _opens_brackets(code)
+    return not f.line_suffix.strip() and _left_open(code_part(first, f.rules))
 
 
-def _statement_end(lines: list[str], f: _Facts) -> int | None:
+def _left_open(code: str) -> bool:
+    """The line ends inside brackets it opened, at ``(``, ``[`` or ``,``: the statement goes on
+    over the next lines. (Not ``{``: in C-family languages that is mostly a block.)"""
+    return code[-1:] in "([," and _opens_brackets(code)
+
+
+def _statement_end(lines: list[str], f: _Facts, limit: int = _STATEMENT_LINES) -> int | None:
     """The index of the line where the brackets the first line opened are closed again, within
-    ``_STATEMENT_LINES``; None when they are not (then only the first line is kept)."""
-    code = [code_part(line, f.rules) for line in lines[:_STATEMENT_LINES]]
+    ``limit`` lines; None when they are not (then only the first line is kept)."""
+    code = [code_part(line, f.rules) for line in lines[:limit]]
     return next(
         (i for i in range(1, len(code)) if not _opens_brackets("\n".join(code[: i + 1]))), None
     )
@@ -401,6 +408,13 @@ def _first_statement(lines: list[str], f: _Facts) -> str:
     that body is missing, unfinished or the code below again (the model wrapped it)."""
     first = lines[0]
     width = _width(lines, 0, f)
+    if _left_open(code_part(first, f.rules)):
+        # ``return Request(`` then one argument a line: the statement ends at its closer
+        end = _statement_end(lines, f, _GAP_STATEMENT_LINES)
+        if end is None:
+            return ""  # never closed: the first line alone would not parse
+        if not opens_block(lines[end], f.rules):
+            return "\n".join(lines[: end + 1])
     if not _dangles(first, width, f):
         return first
     end = next(

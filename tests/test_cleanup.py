@@ -164,6 +164,18 @@ def test_a_gap_answer_that_never_comes_back_keeps_a_whole_first_statement() -> N
     assert clean_at(doc, raw, "javascript") == "  if (!xs) {\n    return [];\n  }\n"
 
 
+def test_a_gap_statement_over_several_lines_keeps_its_closing_bracket() -> None:
+    # httpx's _client.py, Enter after a line: the call's arguments one a line, then `)`
+    doc = "def f(self, url):\n    x = 1\n    █\n    if x:\n        pass\n"
+    raw = "return Request(\n        url,\n        x=x,\n    )\n\ndef g():\n"
+    assert clean_at(doc, raw) == "return Request(\n        url,\n        x=x,\n    )"
+    # never closed (cut by max_tokens): the first line alone would not parse
+    assert clean_at(doc, "return Request(\n        url,\n        x=x,\n") == ""
+    # a condition over several lines opens a block: its body is needed as before
+    raw = "if check(\n        x):\n        return x\n    log(x)\n"
+    assert clean_at(doc, raw) == "if check(\n        x):\n        return x"
+
+
 def test_a_gap_opener_without_a_usable_body_is_not_suggested() -> None:
     doc = "def f(xs):\n    result = []\n█    return result\n"
     assert clean_at(doc, "    if not xs:\n    xs = []\n    log(xs)\n") == ""  # no body

@@ -731,7 +731,17 @@ async def run_codestral(
             server._transport.close()
     counters = {
         k: int(after.get(k, 0)) - int(before.get(k, 0))
-        for k in ("requests", "modelCalls", "cacheHits", "typeThroughHits", "prefills")
+        for k in (
+            "requests",
+            "modelCalls",
+            "speculations",
+            "retryCalls",
+            "cacheHits",
+            "typeThroughHits",
+            "speculationHits",
+            "inflightHits",
+            "prefills",
+        )
     }
     server_ms = tr._server_latencies(log_file)
     analysed = [analyse_place(r, sources[r.place.source].language) for r in runs]

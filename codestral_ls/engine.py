@@ -49,6 +49,8 @@ DocumentsProvider = Callable[[], Iterable[tuple[str, str, str, float]]]
 
 #: Sampling temperature of alternatives from backends that cannot branch (remote APIs).
 ALTERNATIVE_TEMPERATURE = 0.7
+#: Further answers tried on a line of its own when the clean-up dropped the best one.
+RETRY_BRANCHES = 2
 #: Seconds a request made while the model loads waits for it (within the request's life: a
 #: newer request or the client's cancel ends the wait sooner).
 LOAD_WAIT_SECONDS = 120.0
@@ -107,6 +109,11 @@ class _Answer:
     #: a budget, ``max_tokens`` or a cancel: only such answers are cached.
     finished: bool
     alternatives: tuple[str, ...] = ()
+    #: The model wrote something (not stopped by a budget or by typing) and the clean-up
+    #: dropped all of it.
+    dropped: bool = False
+    #: The alternative first token the answer started from (``FimRequest.branch``).
+    branch: int = 0
 
 
 #: A unit of background work; it runs holding the model lock and may be cancelled any time.
@@ -155,6 +162,7 @@ class Engine:
             "speculations": 0,
             "speculationHits": 0,
             "candidateCalls": 0,
+            "retryCalls": 0,
             "inflightHits": 0,
             "inflightStops": 0,
         }
@@ -656,6 +664,9 @@ class Engine:
                     await backend.warm(plan.fim)
                 ctx = self._cleanup_context(prefix, suffix, state.language, mode)
                 answer = await self._call_model(plan.fim, ctx, plan.healed, "speculations")
+                answer = await self._instead_of_nothing(
+                    answer, plan.fim, ctx, plan.healed, None, "speculations"
+                )
                 if answer.finished and self.settings.cache_entries:
                     self._cache.put(plan.key, answer.text)
                 text = answer.text
@@ -683,6 +694,7 @@ class Engine:
             self._set_status("working", "", None)
             if known is None:
                 answer = await self._call_model(fim, ctx, healed, watch=watch)
+                answer = await self._instead_of_nothing(answer, fim, ctx, healed, watch)
             else:
                 answer = _Answer(known, finished=True)
             if more <= 0 or not answer.text:
@@ -691,7 +703,7 @@ class Engine:
             # A local model may try a few more than wanted (some alternatives clean up to the
             # same text); a remote API is sent no more requests than candidates asked for.
             tries = 2 * more if self.backend.info.branches else more
-            for branch in range(1, tries + 1):
+            for branch in range(answer.branch + 1, answer.branch + tries + 1):
                 if len(found) >= more:
                     break
                 other = await self._call_model(
@@ -700,6 +712,33 @@ class Engine:
                 if other.text and other.text != answer.text and other.text not in found:
                     found.append(other.text)
             return replace(answer, alternatives=tuple(found))
+
+    async def _instead_of_nothing(
+        self,
+        answer: _Answer,
+        fim: FimRequest,
+        ctx: CleanupContext,
+        healed: str,
+        watch: Watch | None,
+        counter: str = "modelCalls",
+    ) -> _Answer:
+        """On a line of its own, the model's next most likely answers when the clean-up dropped
+        its best one (most often the code below, written again): a user who made room for a
+        line wants one. Only where the prompt is already read (a backend that branches)."""
+        if answer.text or not answer.dropped or not self.backend.info.branches:
+            return answer
+        if not _on_own_line(ctx):
+            return answer
+        for branch in range(1, RETRY_BRANCHES + 1):
+            self.counters["retryCalls"] += 1  # also counted as the call it is (``counter``)
+            other = await self._call_model(
+                replace(fim, branch=branch), ctx, healed, counter, watch=watch
+            )
+            if other.text:
+                return replace(other, branch=branch)
+            if not other.dropped:  # cut short (typed otherwise, a budget): no use going on
+                return other
+        return answer
 
     def _alternative(self, fim: FimRequest, branch: int) -> FimRequest:
         """One more candidate: a backend that branches starts from another first token (the
@@ -786,7 +825,13 @@ class Engine:
             # Stopped by max_tokens or the time budget: never insert a half-written last line.
             body = text.rstrip("\n")
             text = body[: body.rfind("\n") + 1] if "\n" in body else text
-        return _Answer(clean(text, ctx), finished=complete or not cut_short)
+        cleaned = clean(text, ctx)
+        return _Answer(
+            cleaned,
+            finished=complete or not cut_short,
+            # max_tokens is no reason to give up: the model wrote what it wanted to write
+            dropped=not cleaned and not over_budget and bool(text.strip()),
+        )
 
     def _special_tokens(self) -> tuple[str, ...]:
         return self.backend.info.special_tokens
@@ -833,6 +878,13 @@ def needs_new_backend(old: Settings, new: Settings) -> bool:
         return True
     keys = LOCAL_KEYS if new.backend == "local" else REMOTE_KEYS
     return any(getattr(old, k) != getattr(new, k) for k in keys)
+
+
+def _on_own_line(ctx: CleanupContext) -> bool:
+    """Only whitespace on the cursor's line: the user made room for a new line."""
+    before = ctx.prefix[ctx.prefix.rfind("\n") + 1 :]
+    after = ctx.suffix.split("\n", 1)[0]
+    return not before.strip() and not after.strip()
 
 
 def _has_whole_line(answer: str, mode: Mode) -> bool:

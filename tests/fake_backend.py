@@ -40,6 +40,8 @@ class ScriptedBackend:
 
     #: Behaves like a model evaluated on this machine (PSM suffix read again per keystroke).
     rereads_suffix: bool = True
+    #: Claims to honour ``FimRequest.branch`` (the answer function sees it), as the local model.
+    branches: bool = False
 
     @property
     def info(self) -> BackendInfo:
@@ -48,6 +50,7 @@ class ScriptedBackend:
             model="scripted-model",
             template="qwen",
             rereads_suffix=self.rereads_suffix,
+            branches=self.branches,
         )
 
     async def start(self, progress: ProgressCallback) -> None:

@@ -352,10 +352,19 @@ class LocalBackend:
             prompt_tokens = tokens
             if request.branch > 0:
                 # An alternative: the branch-th next most likely first token, then greedy.
+                # When the best answer starts with only indentation, the alternative keeps
+                # that indentation and branches after it (another indent is no alternative).
+                lead = None if healed else self._indentation_token(llama)
+                if lead is not None:
+                    llama.eval([lead])
+                    prompt_tokens = [*tokens, lead]
+                    text = answer.feed(self._piece(llama, lead))
+                    if text:
+                        put(text)
                 first = self._branch_token(llama, request.branch, healed)
                 if first is None:
                     return
-                prompt_tokens = [*tokens, first]
+                prompt_tokens = [*prompt_tokens, first]
                 text = answer.feed(self._piece(llama, first))
                 if text:
                     put(text)
@@ -436,6 +445,17 @@ class LocalBackend:
             return None
         firsts = first_tokens(self._prompt_logits(llama), vocabulary, branch + 1, healed)
         return firsts[branch] if len(firsts) > branch else None
+
+    def _indentation_token(self, llama: Any) -> int | None:
+        """The most likely first token when it is indentation only (spaces or tabs)."""
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            return None
+        best = first_tokens(self._prompt_logits(llama), vocabulary, 1, b"")
+        if not best:
+            return None
+        text = vocabulary.pieces[best[0]]
+        return best[0] if text and not text.strip(b" \t") else None
 
     @staticmethod
     def _prompt_logits(llama: Any) -> Any:

@@ -553,9 +553,42 @@ def default_sources(repo: Path) -> dict[str, list[tuple[Path, str]]]:
 
 
 def completed_line(hole: Hole, suggestion: str) -> str:
+    """The line the user ends up with. A statement the suggestion writes over several lines
+    (``def f(`` then one parameter a line) counts as the one line it stands for, joined."""
     if hole.cls == "empty-line":
-        return next((line for line in suggestion.split("\n") if line.strip()), "")
-    return hole.typed + suggestion.split("\n", 1)[0]
+        lines = suggestion.split("\n")
+        first = next((k for k, line in enumerate(lines) if line.strip()), None)
+        return "" if first is None else _statement(lines[first:], "", hole)
+    return _statement(suggestion.split("\n"), hole.typed, hole)
+
+
+#: Lines a statement written over several lines may take in a suggestion.
+STATEMENT_LINES = 16
+
+
+def _statement(lines: list[str], typed: str, hole: Hole) -> str:
+    """Joined up to where it leaves as many brackets open as the original line does (a line
+    that opens a block or a callback, ``foo(function () {``, ends open)."""
+    language = hole.language
+    own = max(0, _depth(hole.expected, language))
+    text = typed + lines[0]
+    depth = _depth(text, language)
+    k = 1
+    while depth > own and k < min(len(lines), STATEMENT_LINES):
+        piece = lines[k].strip()
+        if piece[:1] in ")]}" and text.endswith(","):
+            text = text[:-1]  # the trailing comma of one item a line
+        glue = "" if text.endswith(("(", "[", "{")) or piece[:1] in ")]}" else " "
+        text += glue + piece
+        depth += _depth(piece, language)
+        k += 1
+    return text if depth <= own else typed + lines[0]
+
+
+def _depth(line: str, language: str) -> int:
+    """Brackets the line opens minus those it closes, outside strings and comments."""
+    ops = [line[t.start : t.end] for t in lex_line(line, language) if t.kind == "op"]
+    return sum(op in "([{" for op in ops) - sum(op in ")]}" for op in ops)
 
 
 def similarity(a: str, b: str) -> float:

@@ -202,6 +202,19 @@ def test_exact_line_per_class() -> None:
     assert not H.score(empty, "y = 2")["exact"]  # indentation counts
 
 
+def test_a_statement_written_over_several_lines_counts_as_its_line() -> None:
+    hole = _hole("mid-line", "    def f", "    def f(self, a, b=1):")
+    assert H.score(hole, "(\n        self,\n        a,\n        b=1,\n    ):")["exact"]
+    assert H.score(hole, "(self,\n          a, b=1):\n        pass")["exact"]
+    # never closed: only the first line counts
+    assert H.score(hole, "(\n        self,\n")["completed"] == "    def f("
+    empty = _hole("empty-line", "", "    y = g(1, 2)")
+    assert H.score(empty, "\n    y = g(\n        1,\n        2\n    )\n    z = 3")["exact"]
+    # brackets in strings are no brackets
+    text = _hole("mid-line", "    s = f", '    s = f("(")')
+    assert H.score(text, '("(")\n    t = 1')["exact"]
+
+
 def test_similarity_and_empty() -> None:
     hole = _hole("mid-line", "    x = foo", "    x = foo(a, b)")
     empty = H.score(hole, "")

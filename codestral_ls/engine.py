@@ -628,14 +628,23 @@ class Engine:
         # Only where the model runs on this machine: a remote API is never sent requests the
         # user did not make (they cost money and rate limit).
         local = isinstance(self.backend, ReadsPrompts)
-        if text and self.settings.speculate and local:
+        if self.settings.speculate and local:
             prefix, suffix = request.text[:offset], request.text[offset:]
-            accepted = prefix + text
-            jobs.append(self._speculation_job(request, accepted, suffix))
             line_end = not suffix or suffix.startswith(("\n", "\r"))
-            if line_end and not text.endswith("\n"):
-                indent = next_line_indent(accepted, request.language)
-                jobs.append(self._speculation_job(request, accepted + "\n" + indent, suffix))
+            if text:
+                accepted = prefix + text
+                jobs.append(self._speculation_job(request, accepted, suffix))
+                if line_end and not text.endswith("\n"):
+                    indent = next_line_indent(accepted, request.language)
+                    jobs.append(self._speculation_job(request, accepted + "\n" + indent, suffix))
+            finished = not text or text.startswith("\n")  # the model sees the line done
+            if line_end and finished and prefix[prefix.rfind("\n") + 1 :].strip():
+                # Enter at a finished line: the next line is worked out while the user
+                # decides, unless the suggestion already starts with that very line break
+                # (type-through then shows its rest).
+                entered = "\n" + next_line_indent(prefix, request.language)
+                if not text.startswith(entered):
+                    jobs.append(self._speculation_job(request, prefix + entered, suffix))
         if full is not None and local:
             jobs.append(self._warm_job(full))
         if jobs:

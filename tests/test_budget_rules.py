@@ -213,3 +213,38 @@ async def test_a_remote_api_is_never_asked_ahead_of_the_user() -> None:
     await engine.complete(at(trigger=TriggerKind.AUTOMATIC))
     await asyncio.sleep(0.3)
     assert len(backend.calls) == 1
+
+
+async def test_enter_at_a_finished_line_is_answered_ahead_of_time() -> None:
+    # nothing is suggested at the end of a finished line; the user presses Enter: the next
+    # line was worked out while they decided
+    source = "def area(w, h):\n    w = abs(w)\n    return w * h\n"
+    cursor = source.index("abs(w)") + len("abs(w)")
+
+    def answer(r: FimRequest) -> str:
+        written = r.prefix + r.middle
+        return "    h = abs(h)\n" if written.endswith("w = abs(w)\n") else ""
+
+    backend = ReadingBackend(answer, speed=100_000.0)
+    engine = await started(backend, speculate=True)
+    auto = TriggerKind.AUTOMATIC
+    first = await engine.complete(at(source, cursor, trigger=auto))
+    assert first.text == ""
+    await settle(engine, backend)
+    calls = len(backend.calls)
+    entered = source[:cursor] + "\n    " + source[cursor:]
+    after = await engine.complete(at(entered, cursor + 5, trigger=auto))
+    assert after.source == "speculation" and len(backend.calls) == calls
+    assert after.text.strip() == "h = abs(h)"
+
+
+async def test_a_line_still_being_written_is_not_worked_out_past_enter() -> None:
+    source = "def area(w, h):\n    w = ab\n    return w * h\n"
+    cursor = source.index("= ab") + len("= ab")
+    backend = ReadingBackend(lambda r: "s(w)\n", speed=100_000.0)
+    engine = await started(backend, speculate=True)
+    shown = await engine.complete(at(source, cursor, trigger=TriggerKind.AUTOMATIC))
+    assert shown.text == "s(w)"
+    await settle(engine, backend)
+    # ahead: the state after accepting (and after accepting and Enter), not "ab" + Enter
+    assert not any((c.request.prefix + c.request.middle).endswith("= ab\n") for c in backend.calls)

@@ -519,8 +519,11 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
             continue
         width = _width(lines, k, f)
         if streaming and k == last:
-            # Still being written: only its indentation is final.
-            if body_seen and floor is not None and width < floor:
+            # Still being written: only its indentation is final, and its first word once
+            # written out. At the enclosing level, a line that cannot become a closer or a
+            # continuation clause ends the block (`this.parse…` after a body).
+            out = floor is not None and (width < floor or _leaves_at(width, stripped, floor, f))
+            if body_seen and out:
                 return k if pending is None else pending
             return None
         if pending is not None and len(f.next_lines) > 1 and (width, stripped) == f.next_lines[1]:
@@ -543,6 +546,24 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
     if pending is not None and not streaming:
         return pending  # the answer ends on a copy of the next line: it would be doubled
     return None
+
+
+def _leaves_at(width: int, partial: str, floor: int, f: _Facts) -> bool:
+    """A line being written at the enclosing level (``floor``) already shows it is no closer
+    and no continuation: its first word is written out and neither can start with it. In a gap
+    it must not be able to become the code below either (the answer would lead back there)."""
+    if width != floor:
+        return False
+    if f.mode is Mode.GAP and f.next_lines and f.next_lines[0][0] == width:
+        return False
+    word = _FIRST_WORD.match(partial)
+    if word is None:
+        return False  # `}` `)` or a word still being written
+    first = word.group(1)
+    return not (f.rules.closer.match(first) or f.rules.continuation.match(first + " "))
+
+
+_FIRST_WORD = re.compile(r"([A-Za-z_$][\w$]*)[^\w$]")
 
 
 def _rewraps_suffix(lines: list[str], k: int, f: _Facts, *, streaming: bool) -> bool:

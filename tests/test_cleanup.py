@@ -444,12 +444,33 @@ def test_fences_and_prose_are_content_in_markdown_and_comments() -> None:
         ),
         ("x = █", "42<|endoftext|>ignored", "python"),
         ("def f(x):\n    █", "```python\nreturn 1\n```\nmore text\n", "python"),
+        # a line at the enclosing level ends the block once its first word is written out
+        (
+            "  P.parse = function parse () {\n    █\n    this.next();\n  };\n",
+            "var self = this;\n\n  this.parseTopLevel(node);\n\n  more();\n",
+            "javascript",
+        ),
+        ("def f(x):\n    y = x\n    █", "return y\nprint(f(1), 2)\nprint(3)\n", "python"),
     ],
 )
 def test_stopping_early_never_changes_the_suggestion(doc: str, raw: str, language: str) -> None:
     partial = streamed(doc, raw, language)
     assert len(partial) < len(raw)  # it did stop early
     assert clean_at(doc, partial, language) == clean_at(doc, raw, language)
+
+
+def test_a_line_at_the_enclosing_level_ends_the_block_once_its_first_word_is_out() -> None:
+    body = ctx_at("function f(a) {\n  █\n}\n", "javascript")
+    assert answer_complete("return a;\nfoo.", body)
+    assert not answer_complete("return a;\nfoo", body)  # the word may go on
+    assert not answer_complete("return a;\n}", body)  # a closer: kept or not, seen at its end
+    py = ctx_at("def f(x):\n    if x:\n        █")
+    assert not answer_complete("return 1\n    else", py)
+    assert not answer_complete("return 1\n    else:", py)  # a continuation clause stays
+    assert answer_complete("return 1\n    print(", py)
+    # in a gap, a line that may become the code below is awaited
+    gap = ctx_at("def f(x):\n    if x:\n        █\n    return x\n")
+    assert not answer_complete("y = 1\n    return ", gap)
 
 
 def test_line_mode_completes_at_the_first_newline_after_text() -> None:

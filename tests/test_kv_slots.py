@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,11 @@ CURSOR = SOURCE.index("    def _print_message(self, message, file=None):")
 
 
 @pytest.fixture(scope="module")
-def backend(embedded_model: Path) -> LocalBackend:
+def backend(embedded_model: Path) -> Iterator[LocalBackend]:
     local = LocalBackend(Settings(n_threads=1))
     asyncio.run(local.start(lambda message, pct: None))
-    return local
+    yield local
+    asyncio.run(local.aclose())
 
 
 def window(chars: int) -> FimRequest:

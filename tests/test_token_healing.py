@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +45,11 @@ def test_only_tokens_that_agree_with_the_removed_bytes_stay_possible() -> None:
 
 
 @pytest.fixture(scope="module")
-def backend(embedded_model: Path) -> LocalBackend:
+def backend(embedded_model: Path) -> Iterator[LocalBackend]:
     local = LocalBackend(Settings(n_threads=1))
     asyncio.run(local.start(lambda message, pct: None))
-    return local
+    yield local
+    asyncio.run(local.aclose())
 
 
 async def answer(backend: LocalBackend, prefix: str) -> str:

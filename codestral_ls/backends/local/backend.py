@@ -482,8 +482,17 @@ class LocalBackend:
         return checks
 
     async def aclose(self) -> None:
+        """Refuse new work, and free the model on its thread once the job under way (if any)
+        is done: a backend replaced by a settings change must not keep its model in memory,
+        and a model freed by the garbage collector at interpreter exit fails noisily."""
         self._closed = True
+        self._thread.submit(self._release)
         self._thread.stop()
+
+    def _release(self) -> None:
+        llama, self._llama, self._slots = self._llama, None, None
+        if llama is not None:
+            llama.close()
 
     def _read(
         self,

@@ -731,12 +731,13 @@ class Engine:
         watch: Watch | None,
         counter: str = "modelCalls",
     ) -> _Answer:
-        """On a line of its own, the model's next most likely answers when the clean-up dropped
-        its best one (most often the code below, written again): a user who made room for a
-        line wants one. Only where the prompt is already read (a backend that branches)."""
+        """Where nothing is no answer, the model's next most likely answers when the clean-up
+        dropped its best one: on a line of its own (most often the code below, written again: a
+        user who made room for a line wants one) and right after an opening bracket (``args[``
+        + ``];``). Only where the prompt is already read (a backend that branches)."""
         if answer.text or not answer.dropped or not self.backend.info.branches:
             return answer
-        if not _on_own_line(ctx):
+        if not _wants_something(ctx):
             return answer
         for branch in range(1, RETRY_BRANCHES + 1):
             self.counters["retryCalls"] += 1  # also counted as the call it is (``counter``)
@@ -889,11 +890,18 @@ def needs_new_backend(old: Settings, new: Settings) -> bool:
     return any(getattr(old, k) != getattr(new, k) for k in keys)
 
 
-def _on_own_line(ctx: CleanupContext) -> bool:
-    """Only whitespace on the cursor's line: the user made room for a new line."""
+def _wants_something(ctx: CleanupContext) -> bool:
+    """Only whitespace on the cursor's line (the user made room for a new line), or an opening
+    bracket just typed with nothing but closing punctuation after the cursor (``args[█]``)."""
     before = ctx.prefix[ctx.prefix.rfind("\n") + 1 :]
     after = ctx.suffix.split("\n", 1)[0]
-    return not before.strip() and not after.strip()
+    if not before.strip():
+        return not after.strip()
+    return before.endswith(("(", "[", "{")) and not after.strip(_CLOSING)
+
+
+#: What an editor's auto-closing may have put right of the cursor.
+_CLOSING = " \t)]}\"'`;,"
 
 
 def _has_whole_line(answer: str, mode: Mode) -> bool:

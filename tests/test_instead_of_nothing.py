@@ -124,3 +124,22 @@ async def test_the_suggestion_after_enter_is_worked_out_ahead_with_the_same_rule
     assert after.source == "speculation" and len(backend.calls) == calls
     assert after.text.strip() == "assert w >= 0"
     assert engine.counters["retryCalls"] == 2
+
+
+async def test_right_after_an_opening_bracket_an_empty_subscript_is_not_the_last_word() -> None:
+    # eslint's preserve-caught-error.js: `const errorsArg = args[` and the model's best is `];`
+    source = "function f(args) {\n  const errorsArg = args[\n  return errorsArg;\n}\n"
+    offset = source.index("args[") + len("args[")
+
+    def answer(request: FimRequest) -> str:
+        return "];\n" if request.branch == 0 else "0];\n"
+
+    for text in (source, source[:offset] + "]" + source[offset:]):  # auto-closed or not
+        backend = ScriptedBackend(answer, branches=True)
+        engine = Engine(Settings(debounce_ms=0, speculate=False, candidates=1), backend)
+        await engine.start()
+        result = await engine.complete(
+            CompletionRequest("file:///w/a.js", text, offset, "javascript", TriggerKind.AUTOMATIC)
+        )
+        assert result.text.startswith("0]") or result.text == "0", (text, result.text)
+        assert [c.request.branch for c in backend.calls] == [0, 1]

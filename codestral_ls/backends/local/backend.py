@@ -352,22 +352,14 @@ class LocalBackend:
             prompt_tokens = tokens
             if request.branch > 0:
                 # An alternative: the branch-th next most likely first token, then greedy.
-                # When the best answer starts with only indentation, the alternative keeps
-                # that indentation and branches after it (another indent is no alternative).
-                lead = None if healed else self._indentation_token(llama)
-                if lead is not None:
-                    llama.eval([lead])
-                    prompt_tokens = [*tokens, lead]
-                    text = answer.feed(self._piece(llama, lead))
+                start = self._branch_start(llama, request.branch, healed)
+                if start is None:
+                    return
+                prompt_tokens = [*tokens, *start]
+                for token in start:
+                    text = answer.feed(self._piece(llama, token))
                     if text:
                         put(text)
-                first = self._branch_token(llama, request.branch, healed)
-                if first is None:
-                    return
-                prompt_tokens = [*prompt_tokens, first]
-                text = answer.feed(self._piece(llama, first))
-                if text:
-                    put(text)
             for chunk in llama.create_completion(
                 prompt_tokens,
                 max_tokens=request.max_tokens,
@@ -438,24 +430,20 @@ class LocalBackend:
         piece = vocabulary.pieces[token] if vocabulary else bytes(llama.detokenize([token]))
         return piece.decode("utf-8", "replace")
 
-    def _branch_token(self, llama: Any, branch: int, healed: bytes) -> int | None:
-        """The ``branch``-th alternative first token (model thread, the prompt's logits live)."""
+    def _branch_start(self, llama: Any, branch: int, healed: bytes) -> list[int] | None:
+        """The tokens the ``branch``-th alternative starts with (model thread, the prompt's
+        logits live): its own first token, after the best answer's indentation when that answer
+        starts with indentation only (evaluated here; another indent is no alternative)."""
         vocabulary = self._vocabulary
         if vocabulary is None:
             return None
         firsts = first_tokens(self._prompt_logits(llama), vocabulary, branch + 1, healed)
-        return firsts[branch] if len(firsts) > branch else None
-
-    def _indentation_token(self, llama: Any) -> int | None:
-        """The most likely first token when it is indentation only (spaces or tabs)."""
-        vocabulary = self._vocabulary
-        if vocabulary is None:
-            return None
-        best = first_tokens(self._prompt_logits(llama), vocabulary, 1, b"")
-        if not best:
-            return None
-        text = vocabulary.pieces[best[0]]
-        return best[0] if text and not text.strip(b" \t") else None
+        lead: list[int] = []
+        if not healed and firsts and not vocabulary.pieces[firsts[0]].strip(b" \t"):
+            lead = firsts[:1]
+            llama.eval(lead)
+            firsts = first_tokens(self._prompt_logits(llama), vocabulary, branch + 1, b"")
+        return [*lead, firsts[branch]] if len(firsts) > branch else None
 
     @staticmethod
     def _prompt_logits(llama: Any) -> Any:

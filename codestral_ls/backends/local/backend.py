@@ -215,8 +215,8 @@ class LocalBackend:
 
     def count_tokens(self, text: str) -> int:
         llama = self._llama
-        if llama is None or not text:
-            return estimate_tokens(text)
+        if llama is None or self._closed or not text:
+            return estimate_tokens(text)  # closed: the model is freed on its thread
         return len(llama.tokenize(text.encode("utf-8", "replace"), add_bos=False, special=False))
 
     def _prompt(self, request: FimRequest) -> tuple[Any, FimTemplate, str, bytes]:

@@ -49,7 +49,7 @@ DocumentsProvider = Callable[[], Iterable[tuple[str, str, str, float]]]
 
 #: Sampling temperature of alternatives from backends that cannot branch (remote APIs).
 ALTERNATIVE_TEMPERATURE = 0.7
-#: Further answers tried on a line of its own when the clean-up dropped the best one.
+#: Further answers tried where nothing is no answer and the clean-up dropped the best one.
 RETRY_BRANCHES = 2
 #: Seconds a request made while the model loads waits for it (within the request's life: a
 #: newer request or the client's cancel ends the wait sooner).

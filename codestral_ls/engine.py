@@ -33,7 +33,7 @@ from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
 from .inflight import State, Watch, typed_since
-from .modes import Mode, choose_mode, indent_width, opens_block, rules_for
+from .modes import Mode, choose_mode, indent_width, opens_block, rules_for, split_cursor_line
 from .suggestion_cache import StateAnswers, SuggestionCache, TypeThrough, rest_after
 from .window_plan import WindowSize, budget_tokens, candidates
 from .windows import build_window, heal_prefix, unheal
@@ -638,7 +638,7 @@ class Engine:
                     indent = next_line_indent(accepted, request.language)
                     jobs.append(self._speculation_job(request, accepted + "\n" + indent, suffix))
             finished = not text or text.startswith("\n")  # the model sees the line done
-            if line_end and finished and prefix[prefix.rfind("\n") + 1 :].strip():
+            if line_end and finished and split_cursor_line(prefix, suffix)[0].strip():
                 # Enter at a finished line: the next line is worked out while the user
                 # decides, unless the suggestion already starts with that very line break
                 # (type-through then shows its rest).
@@ -893,8 +893,7 @@ def needs_new_backend(old: Settings, new: Settings) -> bool:
 def _wants_something(ctx: CleanupContext) -> bool:
     """Only whitespace on the cursor's line (the user made room for a new line), or an opening
     bracket just typed with nothing but closing punctuation after the cursor (``args[█]``)."""
-    before = ctx.prefix[ctx.prefix.rfind("\n") + 1 :]
-    after = ctx.suffix.split("\n", 1)[0]
+    before, after = split_cursor_line(ctx.prefix, ctx.suffix)
     if not before.strip():
         return not after.strip()
     return before.endswith(("(", "[", "{")) and not after.strip(_CLOSING)

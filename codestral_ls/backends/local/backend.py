@@ -33,7 +33,7 @@ from ..base import (
     estimate_tokens,
 )
 from .branches import first_tokens
-from .cpu_share import CpuShare, runnable_now, usable_cores
+from .cpu_share import CpuShare, runnable_elsewhere, usable_cores
 from .kv_slots import KvSlots
 from .model_thread import ModelThread
 from .token_healing import HealedText, StartsWith, Vocabulary, split_last_token
@@ -144,7 +144,7 @@ class LocalBackend:
         self._slots = KvSlots(llama, capacity=3)
         # An explicit n_threads is the user's choice; the default adapts to the machine's load.
         self._cpu = CpuShare(
-            threads, busy_reader=(lambda: None) if settings.n_threads else runnable_now
+            threads, busy_reader=(lambda: None) if settings.n_threads else runnable_elsewhere
         )
         self._threads_now = threads
         self._calibrate(llama)

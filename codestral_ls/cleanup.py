@@ -97,6 +97,10 @@ class CleanupContext:
     language: str
     mode: Mode
     special_tokens: tuple[str, ...] = ()
+    #: The user is typing (an automatic request or a speculation) and sees only what arrives
+    #: within a pause: a gap answer ends with its first statement once the model has begun
+    #: another that is not the code below (see ``_first_statement_done``).
+    brief: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class _Facts:
     prose_ok: bool
     prefix: str
     language: str
+    brief: bool
 
 
 @lru_cache(maxsize=16)
@@ -175,6 +180,7 @@ def _facts(ctx: CleanupContext) -> _Facts:
         prose_ok=language in PROSE_LANGUAGES or in_comment,
         prefix=ctx.prefix,
         language=language,
+        brief=ctx.brief,
     )
 
 
@@ -202,8 +208,7 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
         if "\n" not in body.rstrip(" \t\r"):
             return False
         lines = body.split("\n")
-        mid_line = not (f.at_line_start or head.startswith(("\n", "\r")))
-        if mid_line and _goes_on_below(lines[0], f):
+        if _goes_on_below(lines[0], f):
             # A statement written over several lines: complete once its brackets close.
             end = _statement_end(lines, f)
             # Past the last line it may take, only its first line will be kept: stop there.
@@ -212,7 +217,35 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
     lines = partial.split("\n")
     if f.mode is Mode.GAP and _rejoin(lines, f, streaming=True) is not None:
         return True
-    return _block_end(lines, f, streaming=True) is not None
+    if _block_end(lines, f, streaming=True) is not None:
+        return True
+    return f.mode is Mode.GAP and f.brief and _first_statement_done(lines, f)
+
+
+def _first_statement_done(lines: list[str], f: _Facts) -> bool:
+    """The gap answer's first statement is complete and the model has begun another at its
+    level that cannot become the code below.
+
+    Only a later return to that code would keep more than the first statement, and waiting
+    for one costs seconds of generation (an ``if`` chain at acorn.js:623 in
+    benchmarks/real_use.py ran to ``max_tokens``, past the user's pause). A user who is typing
+    gets the first statement now, and the next after accepting it (speculation).
+    """
+    lines = _drop_leading_blank_lines(list(lines), f)
+    done = len(lines) - 1
+    first = _first_statement(lines[:done], f) if done > 0 else ""
+    if not first:
+        return False
+    later = next((k for k in range(first.count("\n") + 1, len(lines)) if lines[k].strip()), None)
+    if later is None or _width(lines, later, f) > _width(lines, 0, f):
+        return False  # nothing after it yet, or still inside it (a body, a continuation)
+    if later < done:
+        return True  # a whole line that is not the code below (``_rejoin`` ran first)
+    written = lines[later].strip()
+    word = _FIRST_WORD.match(written)
+    if word is None or f.rules.continuation.match(word.group(1) + " "):
+        return False  # a word still being written, a closer, or ``else``/``except``
+    return not (f.next_lines and f.next_lines[0][1].startswith(written))
 
 
 def _closing_fence_seen(partial: str) -> bool:
@@ -314,19 +347,31 @@ def shape_line(text: str, f: _Facts) -> str:
         stripped = text.lstrip("\n")
         if len(stripped) != len(text) and f.line_prefix and stripped.startswith(f.line_prefix):
             stripped = stripped[len(f.line_prefix) :]
-        return stripped.split("\n", 1)[0]
+        return _whole_statement(stripped, f)
     head = text.lstrip(" \t")
     if head.startswith("\n"):
         if f.line_suffix.strip():
             return ""  # a line break inside a gap on this line is never wanted
         rest = head.lstrip("\n")
-        return "\n" + rest.split("\n", 1)[0] if rest.strip() else ""
+        line = _whole_statement(rest, f) if rest.strip() else ""
+        return "\n" + line if line else ""
     lines = text.split("\n")
     if _goes_on_below(lines[0], f):
         end = _statement_end(lines, f)
         if end is not None:
             return "\n".join(lines[: end + 1])
     return lines[0]
+
+
+def _whole_statement(text: str, f: _Facts) -> str:
+    """A line of its own: its first line, or the statement it begins over several lines up to
+    its closing bracket. Nothing when that bracket never comes: ``return Request(`` alone
+    would leave an unclosed call on screen (after Enter at httpx's ``_client.py``:481)."""
+    lines = text.split("\n")
+    if not _goes_on_below(lines[0], f):
+        return lines[0]
+    end = _statement_end(lines, f)
+    return "" if end is None else "\n".join(lines[: end + 1])
 
 
 #: Lines a statement continued over several lines may take (``f(`` then one argument a line).

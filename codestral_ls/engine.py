@@ -350,7 +350,9 @@ class Engine:
             len(plan.fim.suffix),
             mode.name.lower(),
         )
-        ctx = self._cleanup_context(prefix_all, suffix_all, request.language, mode)
+        ctx = self._cleanup_context(
+            prefix_all, suffix_all, request.language, mode, brief=not invoked
+        )
         watch = Watch() if not more and isinstance(self.backend, ReadsPrompts) else None
         task = asyncio.ensure_future(
             self._generate(
@@ -431,7 +433,7 @@ class Engine:
         return self._finish(CompletionResult(answer.text, "model", _ms(started)))
 
     def _cleanup_context(
-        self, prefix: str, suffix: str, language: str, mode: Mode
+        self, prefix: str, suffix: str, language: str, mode: Mode, *, brief: bool
     ) -> CleanupContext:
         return CleanupContext(
             prefix=prefix[-4000:],
@@ -439,6 +441,7 @@ class Engine:
             language=language,
             mode=mode,
             special_tokens=self._special_tokens(),
+            brief=brief,
         )
 
     # ----------------------------------------------------------------- prompt windows
@@ -671,7 +674,7 @@ class Engine:
                     # being read, and a generation's own batches are 512 tokens (0.9 s was
                     # seen in benchmarks/real_use.py behind a speculation).
                     await backend.warm(plan.fim)
-                ctx = self._cleanup_context(prefix, suffix, state.language, mode)
+                ctx = self._cleanup_context(prefix, suffix, state.language, mode, brief=True)
                 answer = await self._call_model(plan.fim, ctx, plan.healed, "speculations")
                 answer = await self._instead_of_nothing(
                     answer, plan.fim, ctx, plan.healed, None, "speculations"

@@ -248,3 +248,21 @@ async def test_a_line_still_being_written_is_not_worked_out_past_enter() -> None
     await settle(engine, backend)
     # ahead: the state after accepting (and after accepting and Enter), not "ab" + Enter
     assert not any((c.request.prefix + c.request.middle).endswith("= ab\n") for c in backend.calls)
+
+
+async def test_while_typing_a_gap_answer_ends_with_its_first_statement() -> None:
+    # The model writes statement after statement and never comes back to `return result`: the
+    # clean-up keeps the first one either way, and a user who is typing gets it without waiting
+    # for the rest (here 40 pieces; acorn.js:623 ran 4 s to max_tokens). An explicit request
+    # still reads on: the answer might come back to the code below later.
+    source = "def f(xs):\n    result = []\n\n    return result\n"
+    gap = source.index("\n\n") + 1
+    rambling = "    if not xs:\n        return []\n" + "    xs.sort()\n    print(xs)\n" * 6
+    shown = {}
+    for trigger in (TriggerKind.AUTOMATIC, TriggerKind.INVOKED):
+        backend = ScriptedBackend(lambda _r: rambling)
+        engine = await started(backend, speculate=False, candidates=1)
+        result = await engine.complete(at(source, gap, trigger=trigger))
+        shown[trigger] = (result.text, backend.calls[0].closed_early)
+    assert shown[TriggerKind.AUTOMATIC] == ("    if not xs:\n        return []", True)
+    assert shown[TriggerKind.INVOKED] == ("    if not xs:\n        return []", False)

@@ -6,6 +6,8 @@ see, and ``accept`` the document after accepting it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -112,6 +114,31 @@ def test_line_mode_on_an_empty_line_drops_leading_newlines_without_double_indent
 
 def test_next_line_suggestion_after_a_finished_line() -> None:
     assert clean_at("x = 1█", "\ny = 2\nz = 3") == "\ny = 2"
+
+
+def test_a_next_line_left_open_keeps_its_statement_or_nothing() -> None:
+    # httpx's _client.py:481 in benchmarks/real_use.py: `return Request(` was shown alone
+    doc = "def f(self, request):\n    url = self.url(request)█\n    return url\n"
+    ctx = ctx_at(doc)
+    assert ctx.mode is Mode.LINE
+    raw = "\n    return Request(\n        method,\n        url,\n    )\n    x = 1\n"
+    assert clean(raw, ctx) == "\n    return Request(\n        method,\n        url,\n    )"
+    partial = streamed(doc, raw)  # streams past the first line, stops after the closer
+    assert "method" in partial and len(partial) < len(raw)
+    assert clean(partial, ctx) == clean(raw, ctx)
+    assert not answer_complete("\n    return Request(\n        method,\n", ctx)
+    # cut before its closer (max_tokens, the time budget): nothing rather than a fragment
+    assert clean("\n    return Request(\n        method,\n", ctx) == ""
+    # on a line of its own too
+    blank = "def f(self, request):\n    url = self.url(request)\n    █"
+    assert clean_at(blank, "return Request(\n        url,\n    )\n") == (
+        "return Request(\n        url,\n    )"
+    )
+    assert clean_at(blank, "return Request(\n        url,\n") == ""
+    # a line that is whole stays one line; a JS block opener is not left open
+    assert clean(raw.replace("Request(", "Request()"), ctx) == "\n    return Request()"
+    js = "function f(a) {\n  const b = a;█\n}\n"
+    assert clean_at(js, "\n  if (b) {\n    g();\n  }\n", "javascript") == "\n  if (b) {"
 
 
 def test_a_line_break_inside_a_gap_on_the_line_is_dropped() -> None:
@@ -471,6 +498,72 @@ def test_a_line_at_the_enclosing_level_ends_the_block_once_its_first_word_is_out
     # in a gap, a line that may become the code below is awaited
     gap = ctx_at("def f(x):\n    if x:\n        █\n    return x\n")
     assert not answer_complete("y = 1\n    return ", gap)
+
+
+def _brief(doc: str, language: str = "python") -> CleanupContext:
+    """The context of a request made while typing (automatic trigger, speculation)."""
+    return replace(ctx_at(doc, language), brief=True)
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "language"),
+    [
+        # acorn.js:623 in benchmarks/real_use.py: Enter after a line, an `if` chain follows
+        (
+            "  P.parse = function parse () {\n    var node = this.startNode();\n    █\n"
+            "    this.nextToken();\n  };\n",
+            'if (node.type === "Program") {\n      return this.parseTopLevel(node);\n    }\n\n'
+            '    if (node.type === "FunctionDeclaration") {\n      return this.parseFn(node);\n'
+            '    }\n\n    if (node.type === "ClassDeclaration") {\n',
+            "javascript",
+        ),
+        (
+            "def f(xs):\n    result = []\n█    return result\n",
+            "    if not xs:\n        return []\n    xs.sort()\n    print(xs)\n    log(xs)\n",
+            "python",
+        ),
+        (
+            "def f(self, url):\n    x = 1\n    █\n    if x:\n        pass\n",
+            "return Request(\n        url,\n        x=x,\n    )\n    y = 2\n    z = 3\n",
+            "python",
+        ),
+    ],
+)
+def test_while_typing_a_gap_answer_ends_with_its_first_statement(
+    doc: str, raw: str, language: str
+) -> None:
+    brief = _brief(doc, language)
+    partial = ""
+    for i in range(0, len(raw), 3):
+        partial += raw[i : i + 3]
+        if answer_complete(partial, brief):
+            break
+    assert len(partial) < len(raw)  # it stopped at the next statement, not at max_tokens
+    first = clean(partial, brief)
+    assert first == clean(raw, ctx_at(doc, language))  # what the whole answer would keep
+    assert first.strip() and raw.startswith(first.rstrip("\n"))
+    # an explicit request waits: the answer might still come back to the code below
+    assert streamed(doc, raw, language) == raw
+
+
+def test_while_typing_a_gap_answer_goes_on_where_it_may_still_belong() -> None:
+    brief = _brief("def f(xs):\n    result = []\n█    return result\n")
+    assert brief.mode is Mode.GAP
+    assert not answer_complete("    if not xs:\n        return []\n", brief)  # the body may go on
+    assert not answer_complete("    if not xs:\n        return []\n        log", brief)
+    assert not answer_complete("    if not xs:\n        return []\n    el", brief)  # a word
+    assert not answer_complete("    if not xs:\n        return []\n    else:", brief)
+    assert not answer_complete("    if not xs:\n        return []\n    return r", brief)
+    assert answer_complete("    if not xs:\n        return []\n    xs.sort()", brief)
+    # a statement left open at its bracket is not complete before its closer
+    call = _brief("def f(self, url):\n    x = 1\n    █\n    if x:\n        pass\n")
+    assert not answer_complete("return Request(\n        url,\n        x=x,\n", call)
+    assert not answer_complete("return Request(\n        url,\n    )\n", call)
+    assert answer_complete("return Request(\n        url,\n    )\n    y = 2\n", call)
+    # where the answer comes back to the code below, all of it up to there is kept as before
+    doc = "def f(xs):\n    result = []\n█    return result\n"
+    raw = "    xs.sort()\n    result.extend(xs)\n    return result\n"
+    assert clean(raw, _brief(doc)) == "    xs.sort()\n    result.extend(xs)\n"
 
 
 def test_line_mode_completes_at_the_first_newline_after_text() -> None:

@@ -631,17 +631,31 @@ def garbage_reasons(hole: Hole, suggestion: str) -> list[str]:
 def score(hole: Hole, suggestion: str) -> dict[str, Any]:
     completed = completed_line(hole, suggestion)
     typed = "" if hole.cls == "empty-line" else hole.typed
+    copy = copies_line_below(hole, completed) and bool(suggestion.strip())
+    sim = round(similarity(completed.rstrip(), hole.expected), 4)
     return {
         "answer": suggestion,
         "completed": completed,
         "exact": completed.rstrip() == hole.expected,
-        "sim": round(similarity(completed.rstrip(), hole.expected), 4),
+        "sim": sim,
         "rest_sim": round(
             similarity(completed.rstrip()[len(typed) :], hole.expected[len(typed) :]), 4
         ),
         "empty": not suggestion.strip(),
         "garbage": garbage_reasons(hole, suggestion),
+        "copies_below": copy,
+        # A copy of the line below scored as the empty answer it stands in for.
+        "sim_no_copy": round(similarity(typed, hole.expected), 4) if copy else sim,
     }
+
+
+def copies_line_below(hole: Hole, completed: str) -> bool:
+    """The completed line is the next line of code below the cursor's line, written again (a
+    small model's most common answer on an empty line; the clean-up never keeps it, since it
+    doubles code already there, but edit similarity credits it)."""
+    below = hole.text[hole.offset :].split("\n")[1:]
+    following = next((line.strip() for line in below if line.strip()), None)
+    return following is not None and completed.strip() == following
 
 
 def iter_classes(names: str) -> Iterator[str]:

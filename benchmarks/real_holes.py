@@ -230,6 +230,10 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, fl
                 "rest_sim": round(statistics.fmean(s["rest_sim"] for s in scored), 4),
                 "empty": sum(s["empty"] for s in scored),
                 "garbage": sum(bool(s["garbage"]) for s in scored),
+                "copies_below": sum(bool(s.get("copies_below")) for s in scored),
+                "sim_no_copy": round(
+                    statistics.fmean(s.get("sim_no_copy", s["sim"]) for s in scored), 4
+                ),
                 "mean_latency_ms": round(statistics.fmean(latencies), 1),
                 "p50_latency_ms": round(statistics.median(latencies), 1),
             }
@@ -245,14 +249,15 @@ def markdown(summary: dict[str, dict[str, dict[str, float]]]) -> str:
         parts.append(f"**{cls}** ({n} holes)\n")
         parts.append(
             "| row | exact line | edit sim (line / inserted) | empty | garbage |"
-            " mean / p50 latency |"
+            " copies of the line below (edit sim with them as empty) | mean / p50 latency |"
         )
-        parts.append("| --- | --- | --- | --- | --- | --- |")
+        parts.append("| --- | --- | --- | --- | --- | --- | --- |")
         for row, s in per_row.items():
             k = int(s["n"])
             parts.append(
                 f"| {LABELS[row]} | {_pct(s['exact'], k)} | {s['sim']:.3f} / {s['rest_sim']:.3f}"
                 f" | {_pct(s['empty'], k)} | {_pct(s['garbage'], k)} |"
+                f" {int(s.get('copies_below', 0))} ({s.get('sim_no_copy', s['sim']):.3f}) |"
                 f" {s['mean_latency_ms'] / 1000:.1f} / {s['p50_latency_ms'] / 1000:.1f} s |"
             )
         parts.append("")

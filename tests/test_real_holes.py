@@ -285,3 +285,28 @@ def test_installed_sources_when_present() -> None:
     sources = {"python": random.Random(0).sample(sources["python"], 40)}
     holes = H.build_holes(1, 0, sources)
     assert [h.cls for h in holes] == list(H.CLASSES)
+
+
+def test_a_copy_of_the_line_below_is_counted_and_scored_as_empty_beside() -> None:
+    # picomatch's scan.js:355: the raw model writes the line below the emptied one again
+    below = "      const value = input.slice(n, i);\n      tokens.push(value);\n"
+    empty = H.Hole(
+        id="t",
+        cls="empty-line",
+        language="javascript",
+        path="t",
+        row=10,
+        col=0,
+        typed="",
+        expected="      const i = slashes[idx];",
+        fragment_is_word=False,
+        text="    if (x) {\n\n" + below,
+        offset=len("    if (x) {\n"),
+    )
+    copy = H.score(empty, "      const value = input.slice(n, i);\n")
+    assert copy["copies_below"] and copy["sim"] > 0.5 and copy["sim_no_copy"] == 0.0
+    other = H.score(empty, "      const i = slashes[0];")
+    assert not other["copies_below"] and other["sim_no_copy"] == other["sim"] > 0.8
+    assert not H.score(empty, "")["copies_below"]
+    # the line after the one below is no copy of it
+    assert not H.score(empty, "      tokens.push(value);")["copies_below"]

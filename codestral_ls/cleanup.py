@@ -278,7 +278,7 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     if not text.strip():
         return ""
     text = fit_indentation(text, f)
-    if closes_too_early(text, f) or empty_subscript(text, f):
+    if closes_too_early(text, f) or closes_nothing(text, f) or empty_subscript(text, f):
         return ""
     text = balance_with_suffix(text, f)
     text = cut_stray_closer(text, f)
@@ -814,6 +814,26 @@ def closes_too_early(text: str, f: _Facts) -> bool:
     return below >= width or (below == opener_width and below_text[:1] == stripped[0])
 
 
+_ONLY_CLOSERS = re.compile(r"[)\]}]+[,;:]?")
+
+
+def closes_nothing(text: str, f: _Facts) -> bool:
+    """A line of its own that only closes brackets where nothing is open: ``)`` after a
+    finished call at the end of a method (hypothesis' ``core.py`` in benchmarks/real_use.py,
+    after Enter). Only in languages whose blocks are indented, where a bracket rarely stays
+    open longer than the 4,000 characters the scan sees (a brace language's function may
+    well have opened its ``{`` further up), and only after a line that ends its statement."""
+    if not f.at_line_start or not f.rules.indent_blocks or f.previous_line is None:
+        return False
+    if not _ONLY_CLOSERS.fullmatch(text.split("\n", 1)[0].strip()):
+        return False
+    above = code_part(f.previous_line, f.rules).rstrip()
+    if not above or above.endswith((",", "(", "[", "{", "\\")) or opens_block(above, f.rules):
+        return False
+    scan = _scan_brackets(f.prefix, "", f.language)
+    return scan is not None and not scan.open and not scan.inside
+
+
 #: Languages where ``x[]`` is never code (TypeScript's ``string[]`` type is).
 _NO_EMPTY_SUBSCRIPT = frozenset({"python", "javascript", "javascriptreact"})
 
@@ -844,6 +864,8 @@ class _Brackets:
     open: tuple[tuple[str, int], ...]
     #: Index in the answer's line of the first closer that meets another open bracket.
     stray: int | None
+    #: The cursor is inside a string or comment (then nothing counts as open).
+    inside: bool = False
 
 
 def cut_stray_closer(text: str, f: _Facts) -> str:
@@ -877,8 +899,10 @@ def _scan_brackets(prefix: str, line: str, language: str) -> _Brackets | None:
     pos = prefix.find("\n") + 1 if prefix.count("\n") > 1 else 0
     stack: list[tuple[str, int]] = []  # JavaScript template literals hold "`" and "${"
     at_cursor: tuple[tuple[str, int], ...] | None = None
+    inside = False
     while match := (_TEMPLATE_TEXT if stack and stack[-1][0] == "`" else scanner).search(text, pos):
         token, start, pos = match.group(), match.start(), match.end()
+        inside = inside or start < cursor < pos
         if at_cursor is None and start >= cursor:
             at_cursor = tuple(stack)
         if stack and stack[-1][0] == "`":  # the text of a template literal
@@ -889,10 +913,10 @@ def _scan_brackets(prefix: str, line: str, language: str) -> _Brackets | None:
         elif token in ("(", "[", "{", "`"):
             stack.append((token, start))
         elif token in _CLOSES and _close(stack, token, start >= cursor, prefix, rules):
-            return _Brackets(at_cursor or (), start - cursor)
+            return _Brackets(at_cursor or (), start - cursor, inside)
     if at_cursor is None:  # no token after the cursor: inside the last one if it goes on
         at_cursor = () if pos > cursor else tuple(stack)
-    return _Brackets(at_cursor, None)
+    return _Brackets(at_cursor, None, inside)
 
 
 def _close(

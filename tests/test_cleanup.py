@@ -341,6 +341,27 @@ def test_block_after_an_opener_at_the_end_of_the_line() -> None:
     assert clean_at(doc, "\n\n\n    return x\n") == "\n    return x"
 
 
+def test_a_line_that_only_closes_what_is_not_open_is_no_suggestion() -> None:
+    # hypothesis' core.py after Enter at the end of a method: the model wrote `)`
+    doc = (
+        "class S:\n    def example(self):\n"
+        '        self.__not_first_class("example")\n        █\n\n'
+        "    def flatmap(self):\n        pass\n"
+    )
+    assert clean_at(doc, ")\n") == ""
+    assert clean_at(doc, "])\n") == ""
+    assert clean_at(doc, "return None\n").strip() == "return None"
+    # a call left open above: its closing bracket is the suggestion
+    open_call = "def f(x):\n    y = g(\n        x,\n        1\n    █\n    return y\n"
+    assert clean_at(open_call, ")\n").strip() == ")"
+    # the line above goes on (the window may have started inside the bracket)
+    cut_window = "        a,\n        b,\n    █\n    return y\n"
+    assert clean_at(cut_window, ")\n").strip() == ")"
+    # brace languages are left alone: a function's `{` may lie beyond what the scan sees
+    js = "    a();\n    b();\n  █\n"
+    assert clean_at(js, "}\n", "javascript").strip() == "}"
+
+
 def test_brace_block_keeps_its_closer_when_the_document_lacks_it() -> None:
     doc = "function f(a) {\n  █"
     raw = "return a + 1;\n}\n\nfunction g() {}\n"

@@ -280,6 +280,8 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     text = fit_indentation(text, f)
     if closes_too_early(text, f) or closes_nothing(text, f) or empty_subscript(text, f):
         return ""
+    if misplaced_clause(text, f):
+        return ""
     text = balance_with_suffix(text, f)
     text = cut_stray_closer(text, f)
     text = trim_trailing_whitespace(text, f)
@@ -832,6 +834,29 @@ def closes_nothing(text: str, f: _Facts) -> bool:
         return False
     scan = _scan_brackets(f.prefix, "", f.language)
     return scan is not None and not scan.open and not scan.inside
+
+
+#: A compound statement's first word: a clause after it on the same level can be valid (the
+#: one-line ``if x: a()`` before ``else: b()``).
+_COMPOUND = re.compile(r"(?:async\s+)?(?:if|elif|else|for|while|try|except|finally|with|case)\b")
+
+
+def misplaced_clause(text: str, f: _Facts) -> bool:
+    """A line of its own that begins with ``elif``/``else``/``except`` at the width of a plain
+    statement just above it, in a language whose blocks are indented: no ``if`` or ``try``
+    there for it to continue. An answer that meant to dedent (``        elif x:`` at a cursor
+    indented 12) lost its indentation to the one already typed (seen at pygls' ``json_rpc.py``,
+    an empty line in the body of an ``if``)."""
+    if not f.at_line_start or not f.rules.indent_blocks or f.previous_line is None:
+        return False
+    first = text.split("\n", 1)[0]
+    word = _FIRST_WORD.match(first.strip())
+    if word is None or not f.rules.continuation.match(word.group(1) + " "):
+        return False
+    above = f.previous_line
+    if indent_width(above) != indent_width(f.line_prefix + first):
+        return False
+    return not _COMPOUND.match(above.strip())
 
 
 #: Languages where ``x[]`` is never code (TypeScript's ``string[]`` type is).

@@ -362,6 +362,25 @@ def test_a_line_that_only_closes_what_is_not_open_is_no_suggestion() -> None:
     assert clean_at(js, "}\n", "javascript").strip() == "}"
 
 
+def test_a_clause_with_nothing_to_continue_is_no_suggestion() -> None:
+    # pygls' json_rpc.py, an empty line in an `if` body: an alternative that meant to dedent
+    # to `elif` lost its indentation to the 12 spaces already typed
+    doc = (
+        "def f(handler):\n    if a(handler):\n        future = b()\n        █\n"
+        "        future.done()\n    elif c(handler):\n        pass\n"
+    )
+    # (the answer comes back to the code below: every line before it would be kept)
+    assert clean_at(doc, "elif d(handler):\n        future = e()\n        future.done()\n") == ""
+    assert clean_at(doc, "else:\n        future = e()\n        future.done()\n") == ""
+    assert clean_at(doc, "self.keep(future)\n").strip() == "self.keep(future)"
+    # after a body, at the level of its `if`: the clause continues it
+    after_body = "def f(x):\n    if x:\n        a()\n    █\n"
+    assert clean_at(after_body, "else:\n        b()\n").startswith("else:")
+    # a one-line `if` above at the same level
+    one_line = "def f(x):\n    if x: a()\n    █\n"
+    assert clean_at(one_line, "else: b()\n").strip() == "else: b()"
+
+
 def test_brace_block_keeps_its_closer_when_the_document_lacks_it() -> None:
     doc = "function f(a) {\n  █"
     raw = "return a + 1;\n}\n\nfunction g() {}\n"

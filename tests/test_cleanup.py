@@ -341,44 +341,55 @@ def test_block_after_an_opener_at_the_end_of_the_line() -> None:
     assert clean_at(doc, "\n\n\n    return x\n") == "\n    return x"
 
 
-def test_a_line_that_only_closes_what_is_not_open_is_no_suggestion() -> None:
-    # hypothesis' core.py after Enter at the end of a method: the model wrote `)`
-    doc = (
-        "class S:\n    def example(self):\n"
-        '        self.__not_first_class("example")\n        █\n\n'
-        "    def flatmap(self):\n        pass\n"
-    )
-    assert clean_at(doc, ")\n") == ""
-    assert clean_at(doc, "])\n") == ""
-    assert clean_at(doc, "return None\n").strip() == "return None"
-    # a call left open above: its closing bracket is the suggestion
-    open_call = "def f(x):\n    y = g(\n        x,\n        1\n    █\n    return y\n"
-    assert clean_at(open_call, ")\n").strip() == ")"
-    # the line above goes on (the window may have started inside the bracket)
-    cut_window = "        a,\n        b,\n    █\n    return y\n"
-    assert clean_at(cut_window, ")\n").strip() == ")"
-    # brace languages are left alone: a function's `{` may lie beyond what the scan sees
-    js = "    a();\n    b();\n  █\n"
-    assert clean_at(js, "}\n", "javascript").strip() == "}"
+#: hypothesis' core.py after Enter at the end of a method: the model wrote `)`.
+_METHOD_END = (
+    "class S:\n    def example(self):\n"
+    '        self.__not_first_class("example")\n        █\n\n'
+    "    def flatmap(self):\n        pass\n"
+)
+#: pygls' json_rpc.py, an empty line in an `if` body: an alternative written one level out
+#: (`elif`) lost its indentation to the 12 spaces already typed.
+_IF_BODY = (
+    "def f(handler):\n    if a(handler):\n        future = b()\n        █\n"
+    "        future.done()\n    elif c(handler):\n        pass\n"
+)
 
 
-def test_a_clause_with_nothing_to_continue_is_no_suggestion() -> None:
-    # pygls' json_rpc.py, an empty line in an `if` body: an alternative that meant to dedent
-    # to `elif` lost its indentation to the 12 spaces already typed
-    doc = (
-        "def f(handler):\n    if a(handler):\n        future = b()\n        █\n"
-        "        future.done()\n    elif c(handler):\n        pass\n"
-    )
-    # (the answer comes back to the code below: every line before it would be kept)
-    assert clean_at(doc, "elif d(handler):\n        future = e()\n        future.done()\n") == ""
-    assert clean_at(doc, "else:\n        future = e()\n        future.done()\n") == ""
-    assert clean_at(doc, "self.keep(future)\n").strip() == "self.keep(future)"
-    # after a body, at the level of its `if`: the clause continues it
-    after_body = "def f(x):\n    if x:\n        a()\n    █\n"
-    assert clean_at(after_body, "else:\n        b()\n").startswith("else:")
-    # a one-line `if` above at the same level
-    one_line = "def f(x):\n    if x: a()\n    █\n"
-    assert clean_at(one_line, "else: b()\n").strip() == "else: b()"
+@pytest.mark.parametrize(
+    ("doc", "raw"),
+    [
+        (_METHOD_END, ")\n"),  # closes what is not open
+        (_METHOD_END, "])\n"),
+        # a clause with nothing to continue (the answer comes back to the code below, so
+        # every line before it would be kept)
+        (_IF_BODY, "elif d(handler):\n        future = e()\n        future.done()\n"),
+        (_IF_BODY, "else:\n        future = e()\n        future.done()\n"),
+    ],
+)
+def test_a_line_with_nothing_to_attach_to_is_no_suggestion(doc: str, raw: str) -> None:
+    assert clean_at(doc, raw) == ""
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "language"),
+    [
+        (_METHOD_END, "return None", "python"),
+        (_IF_BODY, "self.keep(future)", "python"),
+        # a call left open above: its closing bracket is the suggestion
+        ("def f(x):\n    y = g(\n        x,\n        1\n    █\n    return y\n", ")", "python"),
+        # the line above goes on (the window may have started inside the bracket)
+        ("        a,\n        b,\n    █\n    return y\n", ")", "python"),
+        # brace languages are left alone: a function's `{` may lie beyond what the scan sees
+        ("    a();\n    b();\n  █\n", "}", "javascript"),
+        # after a body, at the level of its `if`: the clause continues it
+        ("def f(x):\n    if x:\n        a()\n    █\n", "else:\n        b()", "python"),
+        # a one-line `if` above at the same level
+        ("def f(x):\n    if x: a()\n    █\n", "else: b()", "python"),
+    ],
+)
+def test_a_line_that_attaches_to_the_code_above_stays(doc: str, raw: str, language: str) -> None:
+    first = raw.split("\n", 1)[0]
+    assert clean_at(doc, raw + "\n", language).split("\n", 1)[0].strip() == first
 
 
 def test_brace_block_keeps_its_closer_when_the_document_lacks_it() -> None:

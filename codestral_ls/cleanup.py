@@ -131,7 +131,6 @@ class _Facts:
     prose_ok: bool
     prefix: str
     language: str
-    brief: bool
 
 
 @lru_cache(maxsize=16)
@@ -180,7 +179,6 @@ def _facts(ctx: CleanupContext) -> _Facts:
         prose_ok=language in PROSE_LANGUAGES or in_comment,
         prefix=ctx.prefix,
         language=language,
-        brief=ctx.brief,
     )
 
 
@@ -219,7 +217,7 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
         return True
     if _block_end(lines, f, streaming=True) is not None:
         return True
-    return f.mode is Mode.GAP and f.brief and _first_statement_done(lines, f)
+    return f.mode is Mode.GAP and ctx.brief and _first_statement_done(lines, f)
 
 
 def _first_statement_done(lines: list[str], f: _Facts) -> bool:
@@ -242,8 +240,8 @@ def _first_statement_done(lines: list[str], f: _Facts) -> bool:
     if later < done:
         return True  # a whole line that is not the code below (``_rejoin`` ran first)
     written = lines[later].strip()
-    word = _FIRST_WORD.match(written)
-    if word is None or f.rules.continuation.match(word.group(1) + " "):
+    word = _written_word(written)
+    if word is None or _is_clause(word, f):
         return False  # a word still being written, a closer, or ``else``/``except``
     return not (f.next_lines and f.next_lines[0][1].startswith(written))
 
@@ -278,9 +276,12 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     if not text.strip():
         return ""
     text = fit_indentation(text, f)
-    if closes_too_early(text, f) or closes_nothing(text, f) or empty_subscript(text, f):
-        return ""
-    if misplaced_clause(text, f):
+    if (
+        closes_too_early(text, f)
+        or closes_nothing(text, f)
+        or misplaced_clause(text, f)
+        or empty_subscript(text, f)
+    ):
         return ""
     text = balance_with_suffix(text, f)
     text = cut_stray_closer(text, f)
@@ -349,31 +350,29 @@ def shape_line(text: str, f: _Facts) -> str:
         stripped = text.lstrip("\n")
         if len(stripped) != len(text) and f.line_prefix and stripped.startswith(f.line_prefix):
             stripped = stripped[len(f.line_prefix) :]
-        return _whole_statement(stripped, f)
+        return _statement_at(stripped, f, own_line=True)
     head = text.lstrip(" \t")
     if head.startswith("\n"):
         if f.line_suffix.strip():
             return ""  # a line break inside a gap on this line is never wanted
         rest = head.lstrip("\n")
-        line = _whole_statement(rest, f) if rest.strip() else ""
+        line = _statement_at(rest, f, own_line=True) if rest.strip() else ""
         return "\n" + line if line else ""
-    lines = text.split("\n")
-    if _goes_on_below(lines[0], f):
-        end = _statement_end(lines, f)
-        if end is not None:
-            return "\n".join(lines[: end + 1])
-    return lines[0]
+    return _statement_at(text, f, own_line=False)
 
 
-def _whole_statement(text: str, f: _Facts) -> str:
-    """A line of its own: its first line, or the statement it begins over several lines up to
-    its closing bracket. Nothing when that bracket never comes: ``return Request(`` alone
-    would leave an unclosed call on screen (after Enter at httpx's ``_client.py``:481)."""
+def _statement_at(text: str, f: _Facts, *, own_line: bool) -> str:
+    """The answer's first line, or the statement it begins over several lines up to its
+    closing bracket. When that bracket never comes: the first line where the user is typing
+    that line (``own_line`` false), nothing on a line of its own (``return Request(`` alone
+    would leave an unclosed call on screen: after Enter at httpx's ``_client.py``:481)."""
     lines = text.split("\n")
     if not _goes_on_below(lines[0], f):
         return lines[0]
     end = _statement_end(lines, f)
-    return "" if end is None else "\n".join(lines[: end + 1])
+    if end is None:
+        return "" if own_line else lines[0]
+    return "\n".join(lines[: end + 1])
 
 
 #: Lines a statement continued over several lines may take (``f(`` then one argument a line).
@@ -603,14 +602,24 @@ def _leaves_at(width: int, partial: str, floor: int, f: _Facts) -> bool:
         return False
     if f.mode is Mode.GAP and f.next_lines and f.next_lines[0][0] == width:
         return False
-    word = _FIRST_WORD.match(partial)
+    word = _written_word(partial)
     if word is None:
         return False  # `}` `)` or a word still being written
-    first = word.group(1)
-    return not (f.rules.closer.match(first) or f.rules.continuation.match(first + " "))
+    return not (f.rules.closer.match(word) or _is_clause(word, f))
 
 
 _FIRST_WORD = re.compile(r"([A-Za-z_$][\w$]*)[^\w$]")
+
+
+def _written_word(line: str) -> str | None:
+    """The first word of a (stripped) line being written, once it is written out."""
+    word = _FIRST_WORD.match(line)
+    return word.group(1) if word else None
+
+
+def _is_clause(word: str, f: _Facts) -> bool:
+    """``word`` begins a continuation clause (``else``, ``except``, ``catch``)."""
+    return bool(f.rules.continuation.match(word + " "))
 
 
 def _rewraps_suffix(lines: list[str], k: int, f: _Facts, *, streaming: bool) -> bool:
@@ -819,13 +828,19 @@ def closes_too_early(text: str, f: _Facts) -> bool:
 _ONLY_CLOSERS = re.compile(r"[)\]}]+[,;:]?")
 
 
+def _own_line_in_indented_code(f: _Facts) -> bool:
+    """The answer is a line of its own in a language whose blocks are indented: there the
+    line above tells what may follow it (no brace block may still be open further up)."""
+    return f.at_line_start and f.rules.indent_blocks
+
+
 def closes_nothing(text: str, f: _Facts) -> bool:
     """A line of its own that only closes brackets where nothing is open: ``)`` after a
     finished call at the end of a method (hypothesis' ``core.py`` in benchmarks/real_use.py,
     after Enter). Only in languages whose blocks are indented, where a bracket rarely stays
     open longer than the 4,000 characters the scan sees (a brace language's function may
     well have opened its ``{`` further up), and only after a line that ends its statement."""
-    if not f.at_line_start or not f.rules.indent_blocks or f.previous_line is None:
+    if f.previous_line is None or not _own_line_in_indented_code(f):
         return False
     if not _ONLY_CLOSERS.fullmatch(text.split("\n", 1)[0].strip()):
         return False
@@ -847,13 +862,13 @@ def misplaced_clause(text: str, f: _Facts) -> bool:
     there for it to continue. An answer that meant to dedent (``        elif x:`` at a cursor
     indented 12) lost its indentation to the one already typed (seen at pygls' ``json_rpc.py``,
     an empty line in the body of an ``if``)."""
-    if not f.at_line_start or not f.rules.indent_blocks or f.previous_line is None:
+    above = f.previous_line
+    if above is None or not _own_line_in_indented_code(f):
         return False
     first = text.split("\n", 1)[0]
-    word = _FIRST_WORD.match(first.strip())
-    if word is None or not f.rules.continuation.match(word.group(1) + " "):
+    word = _written_word(first.strip())
+    if word is None or not _is_clause(word, f):
         return False
-    above = f.previous_line
     if indent_width(above) != indent_width(f.line_prefix + first):
         return False
     return not _COMPOUND.match(above.strip())
@@ -890,7 +905,7 @@ class _Brackets:
     #: Index in the answer's line of the first closer that meets another open bracket.
     stray: int | None
     #: The cursor is inside a string or comment (then nothing counts as open).
-    inside: bool = False
+    inside: bool
 
 
 def cut_stray_closer(text: str, f: _Facts) -> str:

@@ -645,7 +645,7 @@ def score(hole: Hole, suggestion: str) -> dict[str, Any]:
         "garbage": garbage_reasons(hole, suggestion),
         "copies_below": copy,
         # A copy of the line below scored as the empty answer it stands in for.
-        "sim_no_copy": round(similarity(typed, hole.expected), 4) if copy else sim,
+        "sim_no_copy": score(hole, "")["sim"] if copy else sim,
     }
 
 

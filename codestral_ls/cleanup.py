@@ -20,6 +20,7 @@ from .modes import (
     LanguageRules,
     Mode,
     code_part,
+    in_empty_body,
     indent_width,
     is_word_char,
     opens_block,
@@ -122,6 +123,9 @@ class _Facts:
     opener_indent: int | None
     #: Nothing but whitespace after the cursor: the user is writing new code at the end.
     at_end: bool
+    #: BLOCK on a line of its own after a statement at the end of the file: the rest of the
+    #: body being written, not an empty one (a brief answer is its first statement).
+    goes_on_at_end: bool
     #: (indentation, stripped text) of the first non-blank lines that follow the answer.
     next_lines: tuple[tuple[int, str], ...]
     #: Nearest non-blank line above the cursor line.
@@ -173,6 +177,14 @@ def _facts(ctx: CleanupContext) -> _Facts:
         cursor_indent=cursor_indent,
         opener_indent=opener_indent,
         at_end=not ctx.suffix.strip(),
+        goes_on_at_end=(
+            mode is Mode.BLOCK
+            and at_line_start
+            and opener_indent is None
+            and previous is not None
+            and not ctx.suffix.strip()
+            and not in_empty_body(ctx.prefix, previous, rules)
+        ),
         next_lines=tuple(next_lines),
         previous_line=previous,
         open_quote="" if in_comment else _open_quote(line_prefix, language),
@@ -215,9 +227,11 @@ def answer_complete(partial: str, ctx: CleanupContext) -> bool:
     lines = partial.split("\n")
     if f.mode is Mode.GAP and _rejoin(lines, f, streaming=True) is not None:
         return True
-    if _block_end(lines, f, streaming=True) is not None:
+    end = _block_end(lines, f, streaming=True)
+    if end is not None and not (f.mode is Mode.GAP and _on_its_way_back(lines, end, f)):
         return True
-    return f.mode is Mode.GAP and ctx.brief and _first_statement_done(lines, f)
+    brief = ctx.brief and (f.mode is Mode.GAP or f.goes_on_at_end)
+    return brief and _first_statement_done(lines, f)
 
 
 def _first_statement_done(lines: list[str], f: _Facts) -> bool:
@@ -271,6 +285,10 @@ def clean(raw: str, ctx: CleanupContext) -> str:
         text = shape_line(continue_word(text, f), f)
     elif f.mode is Mode.BLOCK:
         text = shape_block(text, f)
+        if f.goes_on_at_end:
+            text = _closed_statements(text, f)
+            if ctx.brief and text.strip():
+                text = _first_statement(text.split("\n"), f)
     else:
         text = shape_gap(text, f)
     if not text.strip():
@@ -436,16 +454,60 @@ def _typed_word(line_prefix: str) -> str:
 
 def shape_gap(text: str, f: _Facts) -> str:
     """GAP mode: the lines up to where the answer reaches the code after the cursor; one
-    statement when it never does (or leaves the block first). A small model that does not come
-    back to that code within its budget is writing something else, and only its first
-    statement is likely to belong in the gap (measured on HumanEval infilling,
-    docs/quality.md)."""
+    statement when it never does (or leaves its function first, or wanders on after its
+    block). A small model that does not come back to that code within its budget is writing
+    something else, and only its first statement is likely to belong in the gap (measured on
+    HumanEval infilling, docs/quality.md)."""
     lines = _drop_leading_blank_lines(text.split("\n"), f)
     end = _block_end(lines, f, streaming=False)
     back = _rejoin(lines, f, streaming=False)
-    if back is not None and (end is None or back <= end):
+    if back is not None and (end is None or back <= end or _on_its_way_back(lines[:back], end, f)):
         return "\n".join(_drop_dangling_openers(lines[:back], f))
     return _first_statement(lines, f)
+
+
+#: Lines a gap answer may write after leaving the cursor's block before it is back at the code
+#: below (HumanEval/106: one). More is rarely a way back, and costs explicit requests seconds.
+_WAY_BACK = 3
+
+
+def _on_its_way_back(lines: list[str], end: int, f: _Facts) -> bool:
+    """The answer left the cursor's block at line ``end`` and may still lead back to the code
+    below: a few lines since, all inside the function (or class) around the cursor.
+
+    The gap then spans the block's end (``end *= 2.0``, then ``while end - begin > 1e-10:``
+    above the loop's body in HumanEval/32). Out of the definition, or wandering on, the answer
+    is writing something else."""
+    if not f.rules.indent_blocks:
+        return False  # brace languages: methods and arrow functions are no `def` to find
+    if sum(1 for line in lines[end:] if line.strip()) > _WAY_BACK:
+        return False
+    floor = _definition_indent(f)
+    if floor is None:
+        return False
+    # A line being written has its final indentation once its text has begun.
+    return all(_width(lines, k, f) > floor for k in range(len(lines)) if lines[k].strip())
+
+
+def _definition_indent(f: _Facts) -> int | None:
+    """Indentation of the definition line (``def``, ``function``, ``class``…) that encloses
+    the cursor's line, if one does before top-level code."""
+    width = indent_width(f.line_prefix) if f.line_prefix.strip() else len(f.cursor_indent)
+    if not f.line_prefix.strip() and f.next_lines:
+        width = max(width, f.next_lines[0][0])
+    lines = f.prefix.split("\n")
+    lines.pop()  # the cursor's own line
+    for line in reversed(lines):
+        if not line.strip() or f.rules.closer.match(line.strip()[:1]):
+            continue  # `) -> str:` ends a signature begun further up
+        at = indent_width(line)
+        if at < width:
+            if _DEFINITION.match(line):
+                return at
+            if at == 0:
+                return None
+            width = at
+    return None
 
 
 def _first_statement(lines: list[str], f: _Facts) -> str:
@@ -535,6 +597,17 @@ def _drop_leading_blank_lines(lines: list[str], f: _Facts) -> list[str]:
         if f.line_prefix and lines[0].startswith(f.line_prefix):
             lines[0] = lines[0][len(f.line_prefix) :]  # that line brought its own indent
     return lines
+
+
+def _closed_statements(text: str, f: _Facts) -> str:
+    """The answer up to its last line that closes every bracket it opened: a call cut by
+    ``max_tokens`` (``return Request(`` and one argument) would not parse."""
+    lines = text.split("\n")
+    code = [code_part(line, f.rules) for line in lines]
+    for n in range(len(lines), 0, -1):
+        if not _opens_brackets("\n".join(code[:n])):
+            return "\n".join(lines[:n])
+    return ""
 
 
 def shape_block(text: str, f: _Facts) -> str:

@@ -195,14 +195,27 @@ def _block_if_due(prefix: str, suffix: str, rules: LanguageRules) -> Mode:
     # out (the next function after the one being written) is not something to lead back to.
     gap = following is not None and indent_width(following) >= indent_width(cursor_line)
     after = Mode.GAP if gap else Mode.LINE
+    if following is None and _in_body_at_end(prefix, cursor_line):
+        # The end of the file inside a body: the user is writing it, as in an empty body.
+        after = Mode.BLOCK
     if previous is None:
         return after
-    if not (opens_block(previous, rules) or _in_empty_body(prefix, previous, rules)):
+    if not (opens_block(previous, rules) or in_empty_body(prefix, previous, rules)):
         return after
     opener_indent = indent_width(_opener_line(prefix, previous, rules))
     if following is not None and indent_width(following) > opener_indent:
         return Mode.GAP  # the body already has code after the cursor
     return Mode.BLOCK
+
+
+def _in_body_at_end(prefix: str, cursor_line: str) -> bool:
+    """The cursor's line, with nothing after it, belongs to an indented body: it is indented,
+    or it is empty right below an indented line (a blank line between, at column 0, starts
+    top-level code)."""
+    if cursor_line:
+        return indent_width(cursor_line) > 0
+    above = prefix[: len(prefix) - 1].rsplit("\n", 1)[-1] if prefix.endswith("\n") else ""
+    return bool(above.strip()) and indent_width(above) > 0
 
 
 def _opener_line(prefix: str, previous: str, rules: LanguageRules) -> str:
@@ -220,7 +233,7 @@ def _opener_line(prefix: str, previous: str, rules: LanguageRules) -> str:
 _DOCSTRING_END = re.compile(r"^\s*(?:[rbuRBU]{0,2})?(?:\"\"\"|''').*$|.*(?:\"\"\"|''')\s*$")
 
 
-def _in_empty_body(prefix: str, previous: str, rules: LanguageRules) -> bool:
+def in_empty_body(prefix: str, previous: str, rules: LanguageRules) -> bool:
     """Python: a body holding only its docstring is still empty."""
     if rules is not _PYTHON or not _DOCSTRING_END.match(previous):
         return False

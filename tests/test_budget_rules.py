@@ -266,3 +266,21 @@ async def test_while_typing_a_gap_answer_ends_with_its_first_statement() -> None
         shown[trigger] = (result.text, backend.calls[0].closed_early)
     assert shown[TriggerKind.AUTOMATIC] == ("    if not xs:\n        return []", True)
     assert shown[TriggerKind.INVOKED] == ("    if not xs:\n        return []", False)
+
+
+async def test_at_the_end_of_the_file_the_rest_of_a_body_comes_on_request() -> None:
+    # Writing a function at the end of a file: after a statement of it, "suggest" gets the rest
+    # of the body (up to the next top-level code); while typing, its first statement at once.
+    source = "def mean(values):\n    total = sum(values)\n    "
+    rest = "if not values:\n        return 0.0\n    return total / len(values)\n\n\nprint(1)\n"
+    shown = {}
+    for trigger in (TriggerKind.AUTOMATIC, TriggerKind.INVOKED):
+        backend = ScriptedBackend(lambda _r: rest)
+        engine = await started(backend, speculate=False, candidates=1)
+        result = await engine.complete(at(source, len(source), trigger=trigger))
+        shown[trigger] = (result.text, backend.calls[0].closed_early)
+    assert shown[TriggerKind.AUTOMATIC] == ("if not values:\n        return 0.0", True)
+    assert shown[TriggerKind.INVOKED] == (
+        "if not values:\n        return 0.0\n    return total / len(values)",
+        True,  # closed at `print(1)`: out of the function
+    )

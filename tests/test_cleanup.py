@@ -176,6 +176,94 @@ def test_a_gap_answer_that_never_reaches_the_code_below_keeps_one_line() -> None
     assert clean_at(doc, raw) == "    result.extend(xs)\n"
 
 
+@pytest.mark.parametrize(
+    ("doc", "raw", "kept", "language"),
+    [
+        # HumanEval/32: the gap spans the end of a loop and the head of the next one, whose
+        # body is the code below
+        (
+            "def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n"
+            "    return value\n",
+            "        x -= 2\n    while x < 10:\n        value = compute(x)\n    return value\n",
+            "        x -= 2\n    while x < 10:\n",
+            "python",
+        ),
+        # a signature over several lines above: its `) -> int:` is not the function's level
+        (
+            "class A:\n    def f(\n        self, x\n    ) -> int:\n        while x > 0:\n"
+            "            x -= 1\n█            value = compute(x)\n        return value\n",
+            "            x -= 2\n        while x < 10:\n            value = compute(x)\n",
+            "            x -= 2\n        while x < 10:\n",
+            "python",
+        ),
+    ],
+)
+def test_a_gap_answer_may_leave_the_block_and_come_back_inside_its_function(
+    doc: str, raw: str, kept: str, language: str
+) -> None:
+    assert clean_at(doc, raw, language) == kept
+    # the stream is not stopped where the block ends: the way back comes later
+    assert streamed(doc, raw, language).startswith(kept)
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "kept", "language"),
+    [
+        # out of the function before it comes back
+        (
+            "def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n",
+            "        x -= 2\nprint(x)\n    while x < 10:\n        value = compute(x)\n",
+            "        x -= 2\n",
+            "python",
+        ),
+        # wandering on: more than three lines after the block before the way back
+        (
+            "def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n",
+            "        x -= 2\n    a = 1\n    b = 2\n    c = 3\n    while x < 10:\n"
+            "        value = compute(x)\n",
+            "        x -= 2\n",
+            "python",
+        ),
+        # out of the method (its signature's `) -> int:` is not where the method begins)
+        (
+            "class A:\n    def f(\n        self, x\n    ) -> int:\n        while x > 0:\n"
+            "            x -= 1\n█            value = compute(x)\n        return value\n",
+            "            x -= 2\n    def g(self, x):\n        while x < 10:\n"
+            "            value = compute(x)\n",
+            "            x -= 2\n",
+            "python",
+        ),
+        # top-level code has no function to stay in
+        (
+            "while x > 0:\n    x -= 1\n█    value = compute(x)\nprint(value)\n",
+            "    x -= 2\nwhile x < 10:\n    value = compute(x)\n",
+            "    x -= 2\n",
+            "python",
+        ),
+        # a brace language: a method or an arrow function is no definition to find (in
+        # benchmarks/real_holes.py such answers wandered through their class for seconds)
+        (
+            "function f(x) {\n  while (x > 0) {\n    x -= 1;\n█    const v = compute(x);\n"
+            "  }\n  return v;\n}\n",
+            "    x -= 2;\n  }\n  while (x < 10) {\n    const v = compute(x);\n  }\n",
+            "    x -= 2;\n",
+            "javascript",
+        ),
+    ],
+)
+def test_a_gap_answer_that_leaves_its_function_first_keeps_one_statement(
+    doc: str, raw: str, kept: str, language: str
+) -> None:
+    assert clean_at(doc, raw, language) == kept
+
+
+def test_a_gap_stream_stops_once_the_answer_leaves_its_function() -> None:
+    ctx = ctx_at("def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n")
+    assert not answer_complete("        x -= 2\n    while x < 10:\n", ctx)
+    assert answer_complete("        x -= 2\nprint(x)\n", ctx)
+    assert answer_complete("        x -= 2\n    a = 1\n    b = 2\n    c = 3\n    d", ctx)
+
+
 def test_a_gap_answer_that_never_comes_back_keeps_a_whole_first_statement() -> None:
     doc = "def f(xs):\n    result = []\n█    return result\n"
     raw = "    if not xs:\n        return []\n    xs.sort()\n    print(xs)\n"
@@ -436,6 +524,25 @@ def test_a_body_inserted_above_code_stops_where_that_body_ends() -> None:
 
 
 # --------------------------------------------------------------------------- whitespace
+
+
+def test_at_the_end_of_the_file_the_body_goes_on_to_the_end_of_its_function() -> None:
+    doc = "def f(x):\n    y = x + 1\n    █"
+    raw = "if y > 2:\n        y = 2\n    return y\n\n\ndef g():\n    pass\n"
+    assert clean_at(doc, raw) == "if y > 2:\n        y = 2\n    return y"
+    # HumanEval/74: the last branch of an if, then its body
+    doc = "def f(a, b):\n    if len(a) <= len(b):\n        return a\n█"
+    assert clean_at(doc, "    else:\n        return b\n\n\nprint(f([], []))\n") == (
+        "    else:\n        return b"
+    )
+    # a statement cut before its closing bracket (max_tokens) is left out
+    cut = "    return b + g(\n        a,\n"
+    assert clean_at(doc, "    else:\n        return b\n" + cut) == "    else:\n        return b"
+    # while typing it is the first statement; the next comes after accepting it
+    doc = "def f(x):\n    y = x + 1\n    █"
+    assert clean(raw, _brief(doc)) == "if y > 2:\n        y = 2"
+    assert answer_complete("if y > 2:\n        y = 2\n    return y\n", _brief(doc))
+    assert not answer_complete("if y > 2:\n        y = 2\n    return y\n", ctx_at(doc))
 
 
 def test_gap_fill_stops_at_a_line_outside_the_definition() -> None:

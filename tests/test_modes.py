@@ -111,7 +111,13 @@ def test_unknown_language_uses_sane_defaults() -> None:
     assert mode_at("x := 1\ny := █", "nim-like") is Mode.LINE
 
 
-def test_at_the_end_of_the_file_only_an_empty_body_gets_a_block() -> None:
+def test_at_the_end_of_the_file_a_body_being_written_gets_a_block() -> None:
     assert mode_at("def f(x):\n    █\n") is Mode.BLOCK
-    assert mode_at("def f(x):\n    y = x + 1\n    █\n") is Mode.LINE
+    # the rest of the body, after a statement of it (indented, or an empty line right below)
+    assert mode_at("def f(x):\n    y = x + 1\n    █\n") is Mode.BLOCK
+    assert mode_at("def f(x):\n    y = x + 1\n█") is Mode.BLOCK
+    # top-level code: one line
     assert mode_at("x = 1\n█") is Mode.LINE
+    assert mode_at("def f(x):\n    return x\n\n█") is Mode.LINE
+    # code further out below (the next function): one line as before
+    assert mode_at("def f(x):\n    y = x + 1\n    █\n\ndef g():\n    pass\n") is Mode.LINE

@@ -126,6 +126,10 @@ class _Facts:
     #: BLOCK on a line of its own after a statement at the end of the file: the rest of the
     #: body being written, not an empty one (a brief answer is its first statement).
     goes_on_at_end: bool
+    #: BLOCK after an opener inside a definition at the end of the file, asked for (not brief):
+    #: the body, then the rest of the definition (``else:``, its body, the function's
+    #: ``return``). While typing, the body alone.
+    to_definition_end: bool
     #: (indentation, stripped text) of the first non-blank lines that follow the answer.
     next_lines: tuple[tuple[int, str], ...]
     #: Nearest non-blank line above the cursor line.
@@ -184,6 +188,13 @@ def _facts(ctx: CleanupContext) -> _Facts:
             and previous is not None
             and not ctx.suffix.strip()
             and not in_empty_body(ctx.prefix, previous, rules)
+        ),
+        to_definition_end=(
+            mode is Mode.BLOCK
+            and at_line_start
+            and not ctx.brief
+            and not ctx.suffix.strip()
+            and bool(opener_indent)
         ),
         next_lines=tuple(next_lines),
         previous_line=previous,
@@ -628,6 +639,8 @@ def _block_end(lines: list[str], f: _Facts, *, streaming: bool) -> int | None:
     answer ends after it or goes on repeating; ``pending`` holds it until that is known.
     """
     floor = f.opener_indent
+    if f.to_definition_end and floor is not None:
+        floor = _enclosing_indent(f, floor + 1)
     body_seen = False
     pending: int | None = None
     last = len(lines) - 1

@@ -412,9 +412,27 @@ def test_python_block_stops_at_the_first_line_that_dedents_out() -> None:
 
 
 def test_a_block_after_an_opener_stops_at_the_end_of_that_body() -> None:
-    doc = "class A:\n    def f(self, n):\n        if n < 2:\n            █"
+    # with code below, and while typing anywhere
+    doc = "class A:\n    def f(self, n):\n        if n < 2:\n            █\n\nx = 1\n"
     raw = "return n\n        return n * 2\n\n    def g(self):\n        pass\n"
     assert clean_at(doc, raw) == "return n"
+    at_end = "class A:\n    def f(self, n):\n        if n < 2:\n            █"
+    assert clean(raw, _brief(at_end)) == "return n"
+    assert not answer_complete("return n\n", _brief(at_end))
+    assert answer_complete("return n\n        return n", _brief(at_end))
+
+
+def test_asked_at_the_end_of_a_file_a_block_runs_to_the_end_of_its_definition() -> None:
+    # HumanEval/32: `else:` at the end of the file, its body, then the function's `return`
+    doc = "class A:\n    def f(self, n):\n        if n < 2:\n            █"
+    raw = "return n\n        return n * 2\n\n    def g(self):\n        pass\n"
+    assert clean_at(doc, raw) == "return n\n        return n * 2"
+    assert not answer_complete("return n\n        return n * 2\n", ctx_at(doc))
+    assert answer_complete("return n\n        return n * 2\n\n    def g", ctx_at(doc))
+    # an opener at the definition's own level is that definition: its body as before
+    assert clean_at("def f(x):\n    █", "return x + 1\n\n\ndef g():\n    pass\n") == (
+        "return x + 1"
+    )
 
 
 def test_python_block_keeps_else_and_except_clauses() -> None:
@@ -649,7 +667,7 @@ def test_a_line_at_the_enclosing_level_ends_the_block_once_its_first_word_is_out
     assert answer_complete("return a;\nfoo.", body)
     assert not answer_complete("return a;\nfoo", body)  # the word may go on
     assert not answer_complete("return a;\n}", body)  # a closer: kept or not, seen at its end
-    py = ctx_at("def f(x):\n    if x:\n        █")
+    py = ctx_at("def f(x):\n    if x:\n        █\n\ndef g():\n    pass\n")
     assert not answer_complete("return 1\n    else", py)
     assert not answer_complete("return 1\n    else:", py)  # a continuation clause stays
     assert answer_complete("return 1\n    print(", py)

@@ -1,7 +1,7 @@
 """Per-request choice between finishing the current line and writing a block.
 
 A block is only worth the model's time where the user is clearly about to write one (after a
-line that opens a body, or in an empty body); between lines of code it is worth it only when the
+line that opens a body, in an empty body, or in a body at the end of the file); between lines of code it is worth it only when the
 model's own answer leads back to the code below (GAP, settled by the clean-up); elsewhere a
 single line is faster to generate and to review. Positions where any insertion would be wrong
 (inside a word) get no suggestion.
@@ -184,8 +184,9 @@ def choose_mode(prefix: str, suffix: str, language: str) -> Mode:
 
 def _block_if_due(prefix: str, suffix: str, rules: LanguageRules) -> Mode:
     """On a line of its own: a block where a body is still empty (after its opener, or after
-    only a docstring, with no code of the body after the cursor); a gap between lines of code
-    otherwise (the clean-up keeps one line unless the answer reaches the code after it)."""
+    only a docstring, with no code of the body after the cursor) or is being written at the end
+    of the file; a gap between lines of code otherwise (the clean-up keeps one line unless the
+    answer reaches the code after it)."""
     previous = previous_code_line(prefix)
     cursor_line = prefix[prefix.rfind("\n") + 1 :]
     lines = suffix.split("\n", 50)[:50]

@@ -170,6 +170,10 @@ def _facts(ctx: CleanupContext) -> _Facts:
     tokens = tuple(dict.fromkeys(t for t in (*ctx.special_tokens, *BUILTIN_SPECIAL_TOKENS) if t))
     language = ctx.language.lower()
     in_comment = _cursor_in_comment(line_prefix, rules)
+    at_end = not ctx.suffix.strip()
+    # At the end of the file, a block on a line of its own: after a statement, or after an
+    # opener inside a definition.
+    block_at_end = mode is Mode.BLOCK and at_line_start and at_end
     return _Facts(
         rules=rules,
         mode=mode,
@@ -180,22 +184,14 @@ def _facts(ctx: CleanupContext) -> _Facts:
         insert_above=insert_above,
         cursor_indent=cursor_indent,
         opener_indent=opener_indent,
-        at_end=not ctx.suffix.strip(),
+        at_end=at_end,
         goes_on_at_end=(
-            mode is Mode.BLOCK
-            and at_line_start
+            block_at_end
             and opener_indent is None
             and previous is not None
-            and not ctx.suffix.strip()
             and not in_empty_body(ctx.prefix, previous, rules)
         ),
-        to_definition_end=(
-            mode is Mode.BLOCK
-            and at_line_start
-            and not ctx.brief
-            and not ctx.suffix.strip()
-            and bool(opener_indent)
-        ),
+        to_definition_end=block_at_end and not ctx.brief and bool(opener_indent),
         next_lines=tuple(next_lines),
         previous_line=previous,
         open_quote="" if in_comment else _open_quote(line_prefix, language),
@@ -503,8 +499,8 @@ def _on_its_way_back(lines: list[str], end: int, f: _Facts) -> bool:
 def _definition_indent(f: _Facts) -> int | None:
     """Indentation of the definition line (``def``, ``function``, ``class``…) that encloses
     the cursor's line, if one does before top-level code."""
-    width = indent_width(f.line_prefix) if f.line_prefix.strip() else len(f.cursor_indent)
-    if not f.line_prefix.strip() and f.next_lines:
+    width = indent_width(f.line_prefix)
+    if f.at_line_start and f.next_lines:
         width = max(width, f.next_lines[0][0])
     lines = f.prefix.split("\n")
     lines.pop()  # the cursor's own line

@@ -1,10 +1,10 @@
 """Per-request choice between finishing the current line and writing a block.
 
 A block is only worth the model's time where the user is clearly about to write one (after a
-line that opens a body, in an empty body, or in a body at the end of the file); between lines of code it is worth it only when the
-model's own answer leads back to the code below (GAP, settled by the clean-up); elsewhere a
-single line is faster to generate and to review. Positions where any insertion would be wrong
-(inside a word) get no suggestion.
+line that opens a body, in an empty body, or in a body at the end of the file); between lines
+of code it is worth it only when the model's own answer leads back to the code below (GAP,
+settled by the clean-up); elsewhere a single line is faster to generate and to review.
+Positions where any insertion would be wrong (inside a word) get no suggestion.
 The per-language tables here are shared with the clean-up rules.
 """
 

@@ -176,22 +176,29 @@ def test_a_gap_answer_that_never_reaches_the_code_below_keeps_one_line() -> None
     assert clean_at(doc, raw) == "    result.extend(xs)\n"
 
 
+#: A gap in a loop's body, the body's last line below the cursor.
+_LOOP = "def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n"
+#: The same in a method whose signature is written over several lines.
+_UNDER_SIGNATURE = (
+    "class A:\n    def f(\n        self, x\n    ) -> int:\n        while x > 0:\n"
+    "            x -= 1\n█            value = compute(x)\n        return value\n"
+)
+
+
 @pytest.mark.parametrize(
     ("doc", "raw", "kept", "language"),
     [
         # HumanEval/32: the gap spans the end of a loop and the head of the next one, whose
         # body is the code below
         (
-            "def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n"
-            "    return value\n",
+            _LOOP + "    return value\n",
             "        x -= 2\n    while x < 10:\n        value = compute(x)\n    return value\n",
             "        x -= 2\n    while x < 10:\n",
             "python",
         ),
         # a signature over several lines above: its `) -> int:` is not the function's level
         (
-            "class A:\n    def f(\n        self, x\n    ) -> int:\n        while x > 0:\n"
-            "            x -= 1\n█            value = compute(x)\n        return value\n",
+            _UNDER_SIGNATURE,
             "            x -= 2\n        while x < 10:\n            value = compute(x)\n",
             "            x -= 2\n        while x < 10:\n",
             "python",
@@ -211,14 +218,14 @@ def test_a_gap_answer_may_leave_the_block_and_come_back_inside_its_function(
     [
         # out of the function before it comes back
         (
-            "def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n",
+            _LOOP,
             "        x -= 2\nprint(x)\n    while x < 10:\n        value = compute(x)\n",
             "        x -= 2\n",
             "python",
         ),
         # wandering on: more than three lines after the block before the way back
         (
-            "def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n",
+            _LOOP,
             "        x -= 2\n    a = 1\n    b = 2\n    c = 3\n    while x < 10:\n"
             "        value = compute(x)\n",
             "        x -= 2\n",
@@ -226,8 +233,7 @@ def test_a_gap_answer_may_leave_the_block_and_come_back_inside_its_function(
         ),
         # out of the method (its signature's `) -> int:` is not where the method begins)
         (
-            "class A:\n    def f(\n        self, x\n    ) -> int:\n        while x > 0:\n"
-            "            x -= 1\n█            value = compute(x)\n        return value\n",
+            _UNDER_SIGNATURE,
             "            x -= 2\n    def g(self, x):\n        while x < 10:\n"
             "            value = compute(x)\n",
             "            x -= 2\n",
@@ -258,7 +264,7 @@ def test_a_gap_answer_that_leaves_its_function_first_keeps_one_statement(
 
 
 def test_a_gap_stream_stops_once_the_answer_leaves_its_function() -> None:
-    ctx = ctx_at("def f(x):\n    while x > 0:\n        x -= 1\n█        value = compute(x)\n")
+    ctx = ctx_at(_LOOP)
     assert not answer_complete("        x -= 2\n    while x < 10:\n", ctx)
     assert answer_complete("        x -= 2\nprint(x)\n", ctx)
     assert answer_complete("        x -= 2\n    a = 1\n    b = 2\n    c = 3\n    d", ctx)

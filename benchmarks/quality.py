@@ -202,6 +202,13 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
             "empty": sum(not r["answer"].strip() for r in results),
             "mean_latency_ms": round(sum(r["latency_ms"] for r in results) / n, 1),
         }
+        if any("alternatives" in r for r in results):
+            # Any of the suggestions an explicit request offers passes (pass@k, k <= candidates).
+            out[name]["pass_any_suggestion"] = round(
+                sum(r["pass"] or any(a["pass"] for a in r.get("alternatives", [])) for r in results)
+                / n,
+                4,
+            )
     return out
 
 
@@ -300,6 +307,10 @@ async def _engine_row(
         "latency_ms": round(result.latency_ms, 1),
         "source": result.source,
         "reason": result.reason,
+        # What a user cycling through the suggestions meets after the first.
+        "alternatives": [
+            {"answer": text, "pass": passes(problem, text, timeout)} for text in result.alternatives
+        ],
     }
 
 

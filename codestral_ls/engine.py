@@ -33,6 +33,7 @@ from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
 from .inflight import State, Watch, typed_since
+from .languages import BLOCK_FAMILY
 from .modes import Mode, choose_mode, indent_width, opens_block, rules_for, split_cursor_line
 from .suggestion_cache import StateAnswers, SuggestionCache, TypeThrough, rest_after
 from .window_plan import WindowSize, budget_tokens, candidates
@@ -494,7 +495,14 @@ class Engine:
         settings = self.settings
         count = self.backend.count_tokens
         window = build_window(
-            request.text, offset, size.prefix_tokens, size.suffix_tokens, count, size.grid, anchor
+            request.text,
+            offset,
+            size.prefix_tokens,
+            size.suffix_tokens,
+            count,
+            size.grid,
+            anchor,
+            BLOCK_FAMILY.get(request.language.lower(), ""),
         )
         prefix, middle = window.prefix, window.middle
         if middle:

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fim import cut_prefix, cut_suffix
+from fim import cut_prefix, cut_suffix, scope_header
 
 _CHARS_PER_TOKEN_MAX = 16
 _ALIGN = 4096
+#: Characters above a window searched for the definitions enclosing it (``scope_header``).
+_SCOPE_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,18 @@ def build_window(
     count_tokens: Callable[[str], int],
     grid: int = 1,
     anchor: int | None = None,
+    family: str = "",
 ) -> Window:
     """The window around ``offset``; with ``anchor`` (a line start at or before the cursor)
     the prefix ends at the anchor and the text from there to the cursor is the ``middle``, so
-    that typing after the anchor never changes the prefix or the suffix."""
+    that typing after the anchor never changes the prefix or the suffix.
+
+    A prefix cut inside a definition starts with the first lines of the definitions around it
+    (``fim.scope_header``; ``family`` is the language's block grammar, see languages.py)."""
     if anchor is not None and 0 <= anchor < offset:
-        before = build_window(text, anchor, prefix_tokens, 0, count_tokens, grid).prefix
+        upper = build_window(text, anchor, prefix_tokens, 0, count_tokens, grid, None, family)
         after = build_window(text, offset, 0, suffix_tokens, count_tokens).suffix
-        return Window(before, after, text[anchor:offset])
+        return Window(upper.prefix, after, text[anchor:offset])
     start = max(0, offset - prefix_tokens * _CHARS_PER_TOKEN_MAX)
     if start > 0:
         start = start // _ALIGN * _ALIGN
@@ -56,6 +62,10 @@ def build_window(
         tail = tail[: _after_last_break(tail)]
     prefix = cut_prefix(head, prefix_tokens, count_tokens, grid=max(1, grid))
     suffix = cut_suffix(tail, suffix_tokens, count_tokens) if suffix_tokens > 0 else ""
+    starts_at = offset - len(prefix)
+    if family and starts_at > 0 and prefix:
+        above = text[max(0, starts_at - _SCOPE_CHARS) : starts_at]
+        prefix = scope_header(above, prefix, family) + prefix
     return Window(prefix, suffix)
 
 

@@ -19,6 +19,7 @@ from fim.budget import (
 )
 from fim.comments import comment_block, comment_delimiters, language_for_path
 from fim.detect import detect_family
+from fim.scope import scope_header
 from fim.templates import FAMILIES, FimTemplate, UnknownTemplateError, get_template
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "detect_family",
     "get_template",
     "language_for_path",
+    "scope_header",
     "snap_window_start",
     "split_budget",
 ]

@@ -284,3 +284,19 @@ async def test_at_the_end_of_the_file_the_rest_of_a_body_comes_on_request() -> N
         "if not values:\n        return 0.0\n    return total / len(values)",
         True,  # closed at `print(1)`: out of the function
     )
+
+
+async def test_a_small_window_inside_a_long_method_still_shows_whose_body_it_is() -> None:
+    # At a cold place on a slow machine the window read in time is a few lines of the body:
+    # the model also sees the class and the method around them, not a nameless body.
+    steps = "".join(f"        total = total * {i} + values[{i}]\n" for i in range(400))
+    text = (
+        "class Ledger:\n    def balance(self, values):\n        total = 0\n" + steps + "        \n"
+    )
+    backend = ReadingBackend(returns_total, speed=200.0)
+    engine = await started(backend)
+    await engine.complete(at(text, len(text) - 1, trigger=TriggerKind.AUTOMATIC))
+    prefix = backend.calls[0].request.prefix
+    assert prefix.startswith("class Ledger:\n    def balance(self, values):\n        total = total")
+    assert len(prefix) < 1500  # a smaller window, with its two header lines
+    assert prefix.endswith("values[399]\n")  # the cursor line's spaces are healed

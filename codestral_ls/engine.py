@@ -33,7 +33,7 @@ from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
 from .inflight import State, Watch, typed_since
-from .languages import BLOCK_FAMILY
+from .languages import block_family
 from .modes import Mode, choose_mode, indent_width, opens_block, rules_for, split_cursor_line
 from .suggestion_cache import StateAnswers, SuggestionCache, TypeThrough, rest_after
 from .window_plan import WindowSize, budget_tokens, candidates
@@ -502,7 +502,7 @@ class Engine:
             count,
             size.grid,
             anchor,
-            BLOCK_FAMILY.get(request.language.lower(), ""),
+            block_family(request.language),
         )
         prefix, middle = window.prefix, window.middle
         if middle:

@@ -48,7 +48,7 @@ def scope_header(before: str, window: str, family: str) -> str:
     """
     if family not in FAMILIES or not before:
         return ""
-    need = _outermost_indent(window)
+    need = width = _outermost_indent(window)
     if not need:
         return ""
     lines = before.split("\n")
@@ -66,14 +66,15 @@ def scope_header(before: str, window: str, family: str) -> str:
         if indent >= need or stripped[0] in ")]}":
             continue  # inside the window's level, or the end of something above it
         if family == "python":
-            if not stripped.endswith(":") and not _PY_DEFINITION.match(stripped):
+            definition = _PY_DEFINITION.match(stripped)
+            if not definition and not stripped.endswith(":"):
                 continue  # a statement at an outer level: its block is somewhere above
             need = indent
-            if _PY_DEFINITION.match(stripped):
-                header = _python_signature(lines, i)
-                if header is not None:
-                    headers.append(header)
-                    inner_header_at = i if inner_header_at is None else inner_header_at
+            header = _python_signature(lines, i) if definition else None
+            if header is not None:
+                headers.append(header)
+                if inner_header_at is None:
+                    inner_header_at = i
         else:
             if not stripped.endswith("{"):
                 continue
@@ -90,7 +91,7 @@ def scope_header(before: str, window: str, family: str) -> str:
         return ""
     text = "".join(h + "\n" for h in reversed(headers))
     if family == "python" and inner_header_at is not None:
-        text += _docstring_opening(lines[inner_header_at:], _outermost_indent(window))
+        text += _docstring_opening(lines[inner_header_at:], width)
     return text
 
 

@@ -121,6 +121,7 @@ async def _engine_row(engine: Any, hole: H.Hole) -> dict[str, Any]:
         "latency_ms": round(result.latency_ms, 1),
         "source": result.source,
         "reason": result.reason,
+        "alternatives": list(result.alternatives),
     }
 
 
@@ -293,7 +294,11 @@ def rescore(out: Path, holes: list[H.Hole]) -> int:
             raise SystemExit(f"{r['id']} is not a hole of this seed and size: same arguments?")
         for row in ROWS:
             if row in r:
-                kept = {k: r[row][k] for k in ("latency_ms", "source", "reason") if k in r[row]}
+                kept = {
+                    k: r[row][k]
+                    for k in ("latency_ms", "source", "reason", "alternatives")
+                    if k in r[row]
+                }
                 r[row] = H.score(hole, r[row]["answer"]) | kept
     report["summary"] = summarise(report["results"])
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

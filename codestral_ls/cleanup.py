@@ -316,6 +316,54 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     return finish_lines(text, f)
 
 
+#: Longest group of lines ``cut_loop`` looks for.
+_LOOP_PERIOD = 6
+
+
+def cut_loop(text: str) -> str:
+    """One copy of a group of lines the answer writes again and again up to its end.
+
+    A small model that loses its way loops until ``max_tokens``: pydantic/v1/networks.py:441
+    in benchmarks/real_holes.py got ``if part.startswith('host:'):`` and then the same
+    ``elif`` branch three times. For an answer cut short (``max_tokens``, the time budget)
+    only: one the model ended itself may repeat lines on purpose (four rows of zeros before
+    the ``]`` below the cursor), and repeats that stop before the end (two equal increments,
+    then a ``return``) are code either way.
+    """
+    lines = text.split("\n")
+    ending = [""] if len(lines) > 1 and not lines[-1] else []
+    body = lines[: len(lines) - len(ending)]
+    found = _loop_start(body)
+    if found is None:
+        return text
+    start, period = found
+    # The copy kept begins at the group's outermost line (``elif …:``, not the branch's body).
+    head = min(range(start, start + period), key=lambda k: (_loop_indent(body[k]), k))
+    return "\n".join(body[: head + period] + ending)
+
+
+def _loop_indent(line: str) -> int:
+    return indent_width(line) if line.strip() else 1 << 16
+
+
+def _loop_start(lines: list[str]) -> tuple[int, int] | None:
+    """(first line, period) of the earliest group of lines that repeats to the end of
+    ``lines``, at least two lines beyond its first copy, and holds a word (``}`` lines
+    repeat legitimately)."""
+    keys = [line.rstrip() for line in lines]
+    n = len(keys)
+    for start in range(n - 2):
+        for period in range(1, _LOOP_PERIOD + 1):
+            if n - start - period < max(2, period):
+                break
+            group = keys[start : start + period]
+            if not any(re.search(r"\w", line) for line in group):
+                continue
+            if all(keys[j] == group[(j - start) % period] for j in range(start + period, n)):
+                return start, period
+    return None
+
+
 def cut_special_tokens(text: str, tokens: tuple[str, ...]) -> str:
     """Cut at the first special token; drop a token half-written when generation stopped."""
     cut = len(text)

@@ -28,7 +28,7 @@ from .backends.base import (
     ReadsPrompts,
     SupportsPrefill,
 )
-from .cleanup import CleanupContext, answer_complete, clean
+from .cleanup import CleanupContext, answer_complete, clean, cut_loop
 from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
@@ -115,6 +115,8 @@ class _Answer:
     dropped: bool = False
     #: The alternative first token the answer started from (``FimRequest.branch``).
     branch: int = 0
+    #: Monotonic time of the model's first token, when it wrote one.
+    first_token: float | None = None
 
 
 #: A unit of background work; it runs holding the model lock and may be cancelled any time.
@@ -707,7 +709,12 @@ class Engine:
         known: str | None = None,
         watch: Watch | None = None,
     ) -> _Answer:
-        """The answer (unless ``known``), then up to ``more`` distinct alternatives to it."""
+        """The answer (unless ``known``), then up to ``more`` distinct alternatives to it.
+
+        All the calls of one request share one ``timeout_ms``, from the first token: on a slow
+        CPU three suggestions written one after another were 17-24 s of waiting for an explicit
+        request (benchmarks/real_holes.py). Alternatives are what the budget gives up first.
+        """
         async with self._model_lock:
             if generation != self._generation and not self._riders:
                 raise asyncio.CancelledError
@@ -719,15 +726,21 @@ class Engine:
                 answer = _Answer(known, finished=True)
             if more <= 0 or not answer.text:
                 return answer
+            until = self._request_end(answer.first_token)
             found: list[str] = []
             # A local model may try a few more than wanted (some alternatives clean up to the
             # same text); a remote API is sent no more requests than candidates asked for.
             tries = 2 * more if self.backend.info.branches else more
             for branch in range(answer.branch + 1, answer.branch + tries + 1):
-                if len(found) >= more:
+                if len(found) >= more or time.monotonic() >= until:
                     break
                 other = await self._call_model(
-                    self._alternative(fim, branch), ctx, healed, "candidateCalls"
+                    self._alternative(fim, branch),
+                    ctx,
+                    healed,
+                    "candidateCalls",
+                    until=until,
+                    optional=True,
                 )
                 if other.text and other.text != answer.text and other.text not in found:
                     found.append(other.text)
@@ -750,16 +763,21 @@ class Engine:
             return answer
         if not _wants_something(ctx):
             return answer
+        until = self._request_end(answer.first_token)
         for branch in range(1, RETRY_BRANCHES + 1):
             self.counters["retryCalls"] += 1  # also counted as the call it is (``counter``)
             other = await self._call_model(
-                replace(fim, branch=branch), ctx, healed, counter, watch=watch
+                replace(fim, branch=branch), ctx, healed, counter, watch=watch, until=until
             )
             if other.text:
-                return replace(other, branch=branch)
+                return replace(other, branch=branch, first_token=answer.first_token)
             if not other.dropped:  # cut short (typed otherwise, a budget): no use going on
                 return other
         return answer
+
+    def _request_end(self, first_token: float | None) -> float:
+        """When a request's further calls must be done: ``timeout_ms`` after its first token."""
+        return (first_token or time.monotonic()) + self.settings.timeout_ms / 1000
 
     def _alternative(self, fim: FimRequest, branch: int) -> FimRequest:
         """One more candidate: a backend that branches starts from another first token (the
@@ -776,12 +794,16 @@ class Engine:
         counter: str = "modelCalls",
         *,
         watch: Watch | None = None,
+        until: float | None = None,
+        optional: bool = False,
     ) -> _Answer:
         """One model call, holding the model lock.
 
-        ``timeout_ms`` budgets the generation, from the first token: reading the prompt is
-        budgeted when the window is chosen (``eval_budget_ms``). The budget never cuts an
-        answer before its first whole line, so a slow machine gets a late line, not a fragment.
+        ``timeout_ms`` budgets the generation, from the first token (or it ends at ``until``,
+        the end of the request this call serves): reading the prompt is budgeted when the
+        window is chosen (``eval_budget_ms``). The budget never cuts an answer before its first
+        whole line, so a slow machine gets a late line, not a fragment; an ``optional`` answer
+        (an alternative) is cut anyway, and what it has not finished is dropped.
         """
         self.counters[counter] += 1  # requests' calls and speculative ones are counted apart
         called = time.monotonic()
@@ -796,7 +818,7 @@ class Engine:
                 now = time.monotonic()
                 if first is None:
                     first = now
-                    deadline = now + self.settings.timeout_ms / 1000
+                    deadline = min(now + self.settings.timeout_ms / 1000, until or float("inf"))
                     self.last_first_token_ms = (first - called) * 1000
                 raw += piece
                 so_far = unheal(raw, healed)
@@ -804,7 +826,7 @@ class Engine:
                 if complete:
                     ending = ", complete"
                     break
-                if now > deadline and _has_whole_line(so_far, ctx.mode):
+                if now > deadline and (optional or _has_whole_line(so_far, ctx.mode)):
                     over_budget, ending = True, ", cut by the time budget"
                     break
                 if watch is not None and watch.contradicted(so_far):
@@ -824,7 +846,10 @@ class Engine:
             ctx.mode.name.lower(),
             ending,
         )
-        return self._finish_answer(raw, fim, ctx, healed, complete, over_budget)
+        if optional and over_budget and not _has_whole_line(unheal(raw, healed), ctx.mode):
+            return _Answer("", finished=False, first_token=first)  # a fragment: not offered
+        answer = self._finish_answer(raw, fim, ctx, healed, complete, over_budget)
+        return replace(answer, first_token=first)
 
     def _finish_answer(
         self,
@@ -843,9 +868,10 @@ class Engine:
         )
         cut_short = over_budget or hit_max
         if not complete and cut_short and ctx.mode in (Mode.BLOCK, Mode.GAP):
-            # Stopped by max_tokens or the time budget: never insert a half-written last line.
+            # Stopped by max_tokens or the time budget: never insert a half-written last line,
+            # nor the copies of a loop the model had fallen into.
             body = text.rstrip("\n")
-            text = body[: body.rfind("\n") + 1] if "\n" in body else text
+            text = cut_loop(body[: body.rfind("\n") + 1] if "\n" in body else text)
         cleaned = clean(text, ctx)
         return _Answer(
             cleaned,

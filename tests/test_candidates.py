@@ -78,6 +78,39 @@ async def test_one_candidate_when_the_setting_says_so() -> None:
     assert result.alternatives == () and len(backend.calls) == 1
 
 
+#: A local model's branches: the best answer is quick, the next runs on for seconds.
+SLOW_SECOND = {0: "return a + b\n", 1: "return " + "a + " * 300 + "b\n", 2: "return b + a\n"}
+
+
+async def test_alternatives_wait_no_longer_than_the_request_time_budget() -> None:
+    backend = ScriptedBackend(
+        lambda r: SLOW_SECOND[r.branch], branches=True, piece_delay=0.01, piece_size=2
+    )
+    engine = await engine_for(backend, timeout_ms=300)
+    result = await engine.complete(at(TriggerKind.INVOKED))
+    # the first suggestion comes, with no half-written alternative, long before the slow
+    # branch could have finished (600 pieces: 6 s)
+    assert result.text == "return a + b"
+    assert result.alternatives == ()
+    assert result.latency_ms < 3000
+    assert backend.calls[1].closed_early
+    assert len(backend.calls) == 2  # the budget was spent: no further branch was started
+    # the user cycles again later: the first answer is known, its alternatives get a budget
+    # of their own; what did not fit is still not offered as a fragment
+    again = await engine.complete(at(TriggerKind.INVOKED))
+    assert again.text == "return a + b" and again.alternatives == ()
+
+
+async def test_alternatives_that_fit_the_budget_are_offered() -> None:
+    backend = ScriptedBackend(
+        lambda r: SLOW_SECOND.get(r.branch + (r.branch > 0), ""), branches=True, piece_delay=0.01
+    )
+    engine = await engine_for(backend, timeout_ms=5000)
+    result = await engine.complete(at(TriggerKind.INVOKED))
+    assert result.text == "return a + b"
+    assert result.alternatives == ("return b + a",)
+
+
 EXAMPLE = (Path(__file__).resolve().parent.parent / "examples" / "stats.py").read_text()
 
 

@@ -17,6 +17,7 @@ from codestral_ls.cleanup import (
     CleanupContext,
     answer_complete,
     clean,
+    cut_loop,
 )
 from codestral_ls.modes import Mode, choose_mode
 
@@ -846,3 +847,40 @@ def test_only_the_line_where_the_statement_does_not_close_or_text_is_right() -> 
     assert clean_at(SIGNATURE, "(self, config):\n        self.config = config\n") == (
         "(self, config):"
     )
+
+
+# --------------------------------------------------------------------------- loops
+# (``cut_loop`` runs on answers cut short; the engine tests cover when: test_engine.py)
+
+BRANCH = "        elif part.startswith('port:'):\n            ports.append(part)\n"
+#: The model looping until max_tokens (pydantic/v1/networks.py:441 in real_holes.py).
+LOOPING = (
+    "    for part in parts:\n"
+    "        if part.startswith('host:'):\n"
+    "            hosts_parts.append(part)\n" + BRANCH * 4
+)
+
+
+def test_an_answer_looping_to_its_end_keeps_one_copy_of_the_loop() -> None:
+    kept = cut_loop(LOOPING)
+    assert kept.count("elif") == 1
+    assert kept.endswith("ports.append(part)\n")  # a whole branch, not its head alone
+    assert cut_loop(LOOPING.rstrip("\n")).count("elif") == 1
+
+
+def test_a_line_repeated_to_the_end_is_kept_once_in_javascript() -> None:
+    assert cut_loop("\n" + "    out.push(x);\n" * 4) == "\n    out.push(x);\n"
+    # the same with the clean-up after it: what the user sees
+    doc = "function f(list) {\n  const out = [];\n  for (const x of list) {█\n  }\n  return out;\n}"
+    raw = cut_loop("\n" + "    out.push(x);\n" * 4)
+    assert clean_at(doc, raw, "javascript") == "\n    out.push(x);"
+
+
+def test_repeats_that_stop_or_hold_no_word_are_not_a_loop() -> None:
+    for code in (
+        "    x += 1\n    x += 1\n    x += 1\n    return x\n",  # the answer moves on
+        "    x += 1\n    x += 1\n",  # two copies are not yet a loop
+        "    }\n    }\n    }\n    }\n",  # closers repeat legitimately
+        "a = 1\n" + BRANCH * 4 + "return a\n",
+    ):
+        assert cut_loop(code) == code

@@ -275,3 +275,25 @@ async def test_status_reports_time_to_first_token_of_the_last_model_call(
     assert status["lastLatencyMs"] is not None and result.latency_ms > first + 40
     calls = [r.getMessage() for r in caplog.records if r.getMessage().startswith("model call:")]
     assert len(calls) == 1 and f"first token {first}" in calls[0]
+
+
+#: Four rows of a literal: a model that stops after them means them; one cut short by
+#: ``max_tokens`` while writing them again and again has fallen into a loop.
+ROWS = "        [0, 0, 0],\n" * 4
+BOARD = "def board():\n    return [\n"
+
+
+async def test_a_loop_cut_by_max_tokens_keeps_one_copy() -> None:
+    text = BOARD + "\n    ]\n"
+    backend = LocalLikeBackend(lambda r: ROWS * 3 + "        [0, 0")
+    engine = await make_engine(backend, max_tokens=24)
+    result = await engine.complete(request(text, len(BOARD)))
+    assert result.text.strip() == "[0, 0, 0],"
+
+
+async def test_repeated_lines_the_model_ended_itself_are_kept() -> None:
+    text = BOARD + "\n    ]\n"
+    backend = LocalLikeBackend(lambda r: ROWS)
+    engine = await make_engine(backend, max_tokens=96)
+    result = await engine.complete(request(text, len(BOARD)))
+    assert result.text.count("[0, 0, 0],") == 4

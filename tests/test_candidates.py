@@ -111,6 +111,48 @@ async def test_alternatives_that_fit_the_budget_are_offered() -> None:
     assert result.alternatives == ("return b + a",)
 
 
+#: A gap between two statements (GAP mode), and branches that go on after their first statement.
+GAP_SOURCE = "def add(a, b):\n    total = 0\n    \n    return total\n"
+GAP_CURSOR = GAP_SOURCE.index("    \n") + 4
+RAMBLING = "".join(f"    extra_{i} = {i}\n" for i in range(60))
+GAP_BRANCHES = {
+    0: "total = a + b\n    return total\n",
+    1: "total += a + b\n" + RAMBLING,
+    2: "total = b + a\n" + RAMBLING,
+}
+
+
+async def test_alternatives_to_a_one_line_gap_answer_end_with_their_first_statement() -> None:
+    backend = ScriptedBackend(
+        lambda r: GAP_BRANCHES.get(r.branch, ""), branches=True, piece_delay=0.002, piece_size=4
+    )
+    engine = await engine_for(backend)
+    request = CompletionRequest(
+        "file:///w/g.py", GAP_SOURCE, GAP_CURSOR, "python", TriggerKind.INVOKED, "/w/g.py"
+    )
+    result = await engine.complete(request)
+    assert result.text == "total = a + b"
+    assert result.alternatives == ("total += a + b", "total = b + a")
+    # each alternative's stream was closed once its next statement showed, not run to the end
+    assert all(call.closed_early for call in backend.calls[1:])
+    assert all(call.pieces_sent < 30 for call in backend.calls[1:])
+
+
+async def test_alternatives_to_a_gap_answer_of_several_lines_may_have_several() -> None:
+    branches = {
+        0: "x = a\n    total = x + b\n    return total\n",
+        1: "y = b\n    total = a + y\n    return total\n",
+    }
+    backend = ScriptedBackend(lambda r: branches.get(r.branch, ""), branches=True)
+    engine = await engine_for(backend)
+    request = CompletionRequest(
+        "file:///w/g.py", GAP_SOURCE, GAP_CURSOR, "python", TriggerKind.INVOKED, "/w/g.py"
+    )
+    result = await engine.complete(request)
+    assert result.text == "x = a\n    total = x + b"
+    assert result.alternatives == ("y = b\n    total = a + y",)
+
+
 EXAMPLE = (Path(__file__).resolve().parent.parent / "examples" / "stats.py").read_text()
 
 

@@ -318,6 +318,7 @@ def clean(raw: str, ctx: CleanupContext) -> str:
 
 #: Longest group of lines ``cut_loop`` looks for.
 _LOOP_PERIOD = 6
+_WORD = re.compile(r"\w")
 
 
 def cut_loop(text: str) -> str:
@@ -351,14 +352,15 @@ def _loop_start(lines: list[str]) -> tuple[int, int] | None:
     ``lines``, at least two lines beyond its first copy, and holds a word (``}`` lines
     repeat legitimately)."""
     keys = [line.rstrip() for line in lines]
+    worded = [_WORD.search(key) is not None for key in keys]
     n = len(keys)
     for start in range(n - 2):
         for period in range(1, _LOOP_PERIOD + 1):
             if n - start - period < max(2, period):
                 break
-            group = keys[start : start + period]
-            if not any(re.search(r"\w", line) for line in group):
+            if not any(worded[start : start + period]):
                 continue
+            group = keys[start : start + period]
             if all(keys[j] == group[(j - start) % period] for j in range(start + period, n)):
                 return start, period
     return None

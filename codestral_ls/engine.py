@@ -814,7 +814,7 @@ class Engine:
         called = time.monotonic()
         first: float | None = None
         deadline = float("inf")
-        raw = ""
+        raw = so_far = ""
         complete = over_budget = False
         ending = ""  # why the call ended before the model did, for the log
         pieces = self.backend.stream(fim)
@@ -851,7 +851,7 @@ class Engine:
             ctx.mode.name.lower(),
             ending,
         )
-        if optional and over_budget and not _has_whole_line(unheal(raw, healed), ctx.mode):
+        if optional and over_budget and not _has_whole_line(so_far, ctx.mode):
             return _Answer("", finished=False, first_token=first)  # a fragment: not offered
         answer = self._finish_answer(raw, fim, ctx, healed, complete, over_budget)
         return replace(answer, first_token=first)

@@ -101,7 +101,8 @@ def _outermost_indent(window: str) -> int:
 
 
 def _indent(line: str) -> int:
-    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip(" "))
 
 
 def _python_signature(lines: list[str], at: int) -> str | None:

@@ -139,6 +139,8 @@ class _Facts:
     prose_ok: bool
     prefix: str
     language: str
+    #: The word before the cursor when it is a fragment of another (see ``open_word``).
+    open_word: str = ""
 
 
 @lru_cache(maxsize=16)
@@ -198,6 +200,7 @@ def _facts(ctx: CleanupContext) -> _Facts:
         prose_ok=language in PROSE_LANGUAGES or in_comment,
         prefix=ctx.prefix,
         language=language,
+        open_word=open_word(ctx.prefix, ctx.suffix),
     )
 
 
@@ -289,7 +292,10 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     if not f.prose_ok:
         text = strip_chat_wrapping(text, f.line_prefix)
     if f.mode is Mode.LINE:
-        text = shape_line(continue_word(text, f), f)
+        text = continue_word(text, f)
+        if f.open_word and not is_word_char(text[:1]):
+            text = ""  # ``contex`` + `` is None``: the word was not finished
+        text = shape_line(text, f)
     elif f.mode is Mode.BLOCK:
         text = shape_block(text, f)
         if f.goes_on_at_end:
@@ -499,6 +505,22 @@ def continue_word(text: str, f: _Facts) -> str:
         if not retyped or re.search(rf"(?<!\w){re.escape(typed)}(?!\w)", before):
             return text
     return rest[len(typed) :] if retyped else ""
+
+
+def open_word(prefix: str, suffix: str) -> str:
+    """The word before the cursor when the user is plainly still typing it: two characters or
+    more, no word character after the cursor, and used around it only as the beginning of
+    longer words, never whole (``contex`` where ``context`` is used). An answer there goes on
+    with the word; "" when that is not known (``ret`` in a file without ``return`` may be a
+    name of its own)."""
+    typed = _typed_word(prefix[prefix.rfind("\n") + 1 :])
+    if len(typed) < 2 or typed[0].isdigit() or is_word_char(suffix[:1]):
+        return ""
+    around = prefix[: len(prefix) - len(typed)] + "\n" + suffix
+    word = re.escape(typed)
+    if re.search(rf"(?<!\w){word}(?!\w)", around):
+        return ""
+    return typed if re.search(rf"(?<!\w){word}\w", around) else ""
 
 
 def _typed_word(line_prefix: str) -> str:

@@ -28,7 +28,7 @@ from .backends.base import (
     ReadsPrompts,
     SupportsPrefill,
 )
-from .cleanup import CleanupContext, answer_complete, clean, cut_loop
+from .cleanup import CleanupContext, answer_complete, clean, cut_loop, open_word
 from .config import Settings
 from .context import snippets_for
 from .exclusion import Exclusion
@@ -40,6 +40,8 @@ from .window_plan import WindowSize, budget_tokens, candidates
 from .windows import build_window, heal_prefix, unheal
 
 log = logging.getLogger(__name__)
+#: Characters each side of the cursor the clean-up reads (the model's window is cut apart).
+_CLEANUP_CHARS = 4000
 
 #: An explicit request may read this many times ``eval_budget_ms`` of prompt.
 EXPLICIT_READING_FACTOR = 2
@@ -439,8 +441,8 @@ class Engine:
         self, prefix: str, suffix: str, language: str, mode: Mode, *, brief: bool
     ) -> CleanupContext:
         return CleanupContext(
-            prefix=prefix[-4000:],
-            suffix=suffix[:4000],
+            prefix=prefix[-_CLEANUP_CHARS:],
+            suffix=suffix[:_CLEANUP_CHARS],
             language=language,
             mode=mode,
             special_tokens=self._special_tokens(),
@@ -527,6 +529,13 @@ class Engine:
             temperature=settings.temperature,
             context=context,
             middle=middle,
+            # What the clean-up will require, known before the model writes a token.
+            word_open=bool(
+                open_word(
+                    request.text[max(0, offset - _CLEANUP_CHARS) : offset],
+                    request.text[offset : offset + _CLEANUP_CHARS],
+                )
+            ),
         )
         key = self._cache.key(self.backend.info, fim, mode, healed)
         return _Plan(fim, healed, key, anchor=anchor)

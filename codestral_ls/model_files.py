@@ -101,13 +101,23 @@ def part_paths(model: EmbeddedModel = EMBEDDED) -> list[Path]:
 def is_ready(target: Path, model: Pinned = EMBEDDED) -> bool:
     """True when ``target`` was verified earlier and has not changed since."""
     try:
+        size = target.stat().st_size
+    except OSError:
+        return False
+    return size == model.size and marker_matches(target, model.sha256)
+
+
+def marker_matches(target: Path, sha256: str) -> bool:
+    """True when ``target`` was marked with ``sha256`` and has not changed since (for files
+    whose size is not pinned, such as a model's CPU copy)."""
+    try:
         stat = target.stat()
         marker = json.loads(_marker(target).read_text())
     except (OSError, ValueError):
         return False
     return (
-        stat.st_size == model.size
-        and marker.get("sha256") == model.sha256
+        isinstance(marker, dict)
+        and marker.get("sha256") == sha256
         and marker.get("mtime_ns") == stat.st_mtime_ns
         and marker.get("size") == stat.st_size
     )

@@ -67,6 +67,9 @@ class Preset:
     description: str
     #: Chunks on PyPI (an extra of codestral-ls) that assemble the same bytes offline.
     parts: EmbeddedModel | None = None
+    #: A quantization llama.cpp reads faster on a CPU, made once from the verified file
+    #: (backends/local/cpu_copy.py); None loads the file as published.
+    cpu_copy: str | None = None
 
     def url(self, endpoint: str | None = None) -> str:
         """The pinned download address; ``HF_ENDPOINT`` (as huggingface_hub) picks a mirror."""
@@ -87,8 +90,9 @@ PRESETS: tuple[Preset, ...] = (
         family="qwen",
         repo="Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
         revision="ebb2015119c907b064c512bf053e945850b5875f",
-        description="the embedded default (Q4_K_M)",
+        description="the embedded default (Q4_K_M, loaded as Q8_0)",
         parts=EMBEDDED,
+        cpu_copy="q8_0",
     ),
     Preset(
         name="qwen2.5-coder-1.5b",
@@ -130,6 +134,11 @@ DEFAULT_PRESET = PRESETS[0]
 
 def find_preset(name: str) -> Preset | None:
     return next((p for p in PRESETS if p.name == name), None)
+
+
+def preset_for(setting: str) -> Preset | None:
+    """The preset the ``model`` setting names (empty is the embedded default), None for a path."""
+    return DEFAULT_PRESET if not setting else find_preset(setting)
 
 
 def offline_available(preset: Preset) -> bool:

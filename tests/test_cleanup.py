@@ -18,6 +18,7 @@ from codestral_ls.cleanup import (
     answer_complete,
     clean,
     cut_loop,
+    open_word,
 )
 from codestral_ls.modes import Mode, choose_mode
 
@@ -804,8 +805,14 @@ def test_none_mode_never_suggests() -> None:
             "    reduce((a, b) => a + b, 0);\n",
             "uce((a, b) => a + b, 0);",
         ),
+        # must fire: a fragment of a word used around the cursor (never whole) is ended
+        ("def f(context):\n    if contex█\n", " is None:\n", ""),
+        ("const element = find();\nif (elem█\n", ") {\n", ""),
         # must not fire: the word continues, or a whole word is followed by a space
         ("def area(w, h):\n    ret█\n", "urn w * h\n", "urn w * h"),
+        ("def f(context):\n    if contex█\n", "t is None:\n", "t is None:"),
+        ("def f(context):\n    if contex█\n", " context is None:\n", "t is None:"),
+        ("def f(context, contex):\n    if contex█\n", " is None:\n", " is None:"),
         ("def area(w, h):\n    return█\n", " w * h\n", " w * h"),
         ("import os\nimport█\n", " importlib\n", " importlib"),  # `import` is a whole word here
         ("let x = y█\n", " + 1;\n", " + 1;"),
@@ -815,6 +822,26 @@ def test_none_mode_never_suggests() -> None:
 def test_an_answer_inside_a_word_continues_it(doc: str, raw: str, expected: str) -> None:
     language = "javascript" if "function" in doc or "const " in doc or "let " in doc else "python"
     assert clean_at(doc, raw, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "expected"),
+    [
+        ("def f(context):\n    if contex", "\n", "contex"),  # the parameter's fragment
+        ("x = 1\nif contex", "\n\ndef g(context): pass\n", "contex"),  # used below
+        ("const element = find();\nif (elem", ")\n", "elem"),  # a closer after is no word
+        ("def f(context):\n    if contex", "t:\n", ""),  # inside a word: it goes on anyway
+        ("def f(context, contex):\n    if contex", "\n", ""),  # a whole word too
+        ("def f(x):\n    ret", "\n", ""),  # nothing longer around: maybe a name of its own
+        ("def f(s, self):\n    s", "\n", ""),  # one character: too little to tell
+        ("x = 1234\ny = 12", "\n", ""),  # a number
+        ("def f(context):\n    if contex ", "\n", ""),  # the word was ended by a space
+    ],
+)
+def test_a_word_is_open_when_it_is_only_ever_the_start_of_longer_ones(
+    prefix: str, suffix: str, expected: str
+) -> None:
+    assert open_word(prefix, suffix) == expected
 
 
 # --------------------------------------------------------------------------- statements over lines

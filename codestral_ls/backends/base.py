@@ -49,6 +49,10 @@ class FimRequest:
     #: the prompt, so a PSM suffix stays read. The engine sets it only for backends that
     #: ``rereads_suffix``; the text before the hole is always ``prefix + middle``.
     middle: str = ""
+    #: The text before the hole ends in a fragment of a longer word of the window (typed
+    #: ``contex`` where ``context`` is used): the answer must go on with that word. A backend
+    #: that can constrain generation does (the local one); the clean-up drops the rest.
+    word_open: bool = False
 
 
 @dataclass(frozen=True)

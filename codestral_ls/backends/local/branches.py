@@ -17,11 +17,16 @@ from .token_healing import Vocabulary
 
 
 def first_tokens(
-    logits: np.ndarray[Any, Any], vocabulary: Vocabulary, count: int, healed: bytes
+    logits: np.ndarray[Any, Any],
+    vocabulary: Vocabulary,
+    count: int,
+    healed: bytes,
+    word_after: bool = False,
 ) -> list[int]:
     """The best first token, then the next most likely ones with visible text (another amount
-    of indentation is no alternative), all agreeing with the healed bytes."""
-    agreeing = vocabulary.agreeing(healed) if healed else None
+    of indentation is no alternative), all agreeing with the healed bytes (and going on with
+    the word, with ``word_after``)."""
+    agreeing = vocabulary.agreeing(healed, word_after) if healed or word_after else None
     chosen: list[int] = []
     for token in np.argsort(-logits)[:256]:
         token = int(token)

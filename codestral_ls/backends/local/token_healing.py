@@ -2,10 +2,11 @@
 
 The model never saw a prompt that stops in the middle of a token during training: after
 ``ret`` it has learnt that the next token starts a new word, so it writes ``    if x:`` rather
-than ``urn x``. Healing removes the last token of the prefix (`` ret``) from the prompt and
-allows as first generated tokens only those that agree with the removed bytes (`` return`` or
-`` re`` then ``t``...), then strips them from the answer. The same trick is in guidance and in
-llama.cpp's examples; here it runs inside the local backend, which owns the tokenizer.
+than ``urn x``. Healing removes the tokens of the word the prefix ends in (`` ret``) from the
+prompt and allows as first generated tokens only those that agree with the removed bytes
+(`` return`` or `` re`` then ``t``...), then strips them from the answer. The same trick is in
+guidance and in llama.cpp's examples; here it runs inside the local backend, which owns the
+tokenizer.
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ import numpy.typing as npt
 #: Characters of the prefix's end tokenized to find its last token (cheap, and long enough that
 #: the last pre-token is whole).
 _TAIL = 64
+#: Tokens of the word before the cursor that healing may remove (a long identifier is left
+#: partly in the prompt; each removed token is one the model must write again).
+_MAX_HEALED_TOKENS = 6
 
 
 def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
+
+
+def _word_byte(byte: int) -> bool:
+    # Bytes of non-ASCII characters count as word bytes: letters outside ASCII are common in
+    # identifiers and text, and a token cannot be told apart by its first byte alone.
+    return byte >= 0x80 or chr(byte).isalnum() or byte == ord("_")
 
 
 class Vocabulary:
@@ -30,46 +40,64 @@ class Vocabulary:
 
     def __init__(self, pieces: Sequence[bytes]) -> None:
         self.pieces = pieces
-        self._masks: dict[bytes, npt.NDArray[np.bool_]] = {}
+        self._masks: dict[tuple[bytes, bool], npt.NDArray[np.bool_]] = {}
 
-    def agreeing(self, rest: bytes) -> npt.NDArray[np.bool_]:
-        """Tokens that are a beginning of ``rest`` or begin with all of it."""
-        mask = self._masks.get(rest)
+    def agreeing(self, rest: bytes, word_after: bool = False) -> npt.NDArray[np.bool_]:
+        """Tokens that are a beginning of ``rest`` or begin with all of it; with ``word_after``,
+        a token longer than ``rest`` must go on with a word character after it (the word the
+        user is typing is not finished), and with an empty ``rest`` the token must start with
+        one."""
+        mask = self._masks.get((rest, word_after))
         if mask is None:
             if len(self._masks) > 64:
                 self._masks.clear()
-            mask = np.fromiter(
-                (p.startswith(rest) or (len(p) > 0 and rest.startswith(p)) for p in self.pieces),
-                dtype=bool,
-                count=len(self.pieces),
-            )
-            self._masks[rest] = mask
+            n = len(rest)
+
+            def agrees(p: bytes) -> bool:
+                if len(p) > n:
+                    return p.startswith(rest) and (not word_after or _word_byte(p[n]))
+                return len(p) > 0 and rest.startswith(p)
+
+            mask = np.fromiter(map(agrees, self.pieces), dtype=bool, count=len(self.pieces))
+            self._masks[(rest, word_after)] = mask
         return mask
 
 
 def split_last_token(
     prefix: str, llama: Any, pieces: Sequence[bytes], *, whole: bool = False
 ) -> tuple[str, bytes]:
-    """(prefix without its last token, that token's bytes) when the prefix ends in a word.
+    """(prefix without the tokens of the word it ends in, those tokens' bytes).
 
-    Returns ``(prefix, b"")`` where nothing is to be healed: the prefix does not end in a word
-    character, or its last token is not whole characters of it. ``whole`` allows the last
-    token to be all of ``prefix`` (a prompt's middle, which starts after a special token).
+    Not only the last token: ``contex`` is `` cont`` + ``ex``, and a model that must go on
+    from `` cont`` never writes its one token `` context`` (it wrote ``ex`` + `` is None``
+    at hypothesis' ``charmap.py``:358). Backing up over the whole word (at most
+    ``_MAX_HEALED_TOKENS`` tokens) lets it choose the word's own tokens; the prompt is also the
+    same for every keystroke inside the word. Returns ``(prefix, b"")`` where nothing is to be
+    healed: the prefix does not end in a word character, or the tokens are not whole
+    characters of it. ``whole`` allows them to be all of ``prefix`` (a prompt's middle, which
+    starts after a special token).
     """
     if not prefix or not _word_char(prefix[-1]):
         return prefix, b""
+    start = len(prefix)
+    while start > 0 and _word_char(prefix[start - 1]):
+        start -= 1
+    word = len(prefix) - start
     tail = prefix[-_TAIL:].encode("utf-8", "surrogatepass")
     tokens = llama.tokenize(tail, add_bos=False, special=False)
-    if not tokens:
-        return prefix, b""
-    last = pieces[tokens[-1]]
-    try:
-        text = last.decode("utf-8")
-    except UnicodeDecodeError:
-        return prefix, b""
+    removed, text = b"", ""
+    for token in reversed(tokens[-_MAX_HEALED_TOKENS:]):
+        removed = pieces[token] + removed
+        try:
+            text = removed.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""  # a character split between tokens: take the next one too
+            continue
+        if len(text) >= word:
+            break
     if not text or not prefix.endswith(text) or (len(text) == len(prefix) and not whole):
         return prefix, b""
-    return prefix[: -len(text)], last
+    return prefix[: -len(text)], removed
 
 
 class StartsWith:
@@ -77,23 +105,28 @@ class StartsWith:
 
     While the generated bytes are still a beginning of ``required``, only tokens that continue
     it (a token that is a beginning of the rest, or that starts with all of the rest) keep their
-    scores; the others get -inf. Afterwards it changes nothing.
+    scores; the others get -inf. With ``word_after`` the bytes after ``required`` must start
+    with a word character too (``required`` may then be empty). Afterwards it changes nothing.
     """
 
-    def __init__(self, vocabulary: Vocabulary, required: bytes, prompt_tokens: int) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, required: bytes, prompt_tokens: int, word_after: bool = False
+    ) -> None:
         self._vocabulary = vocabulary
         self._required = required
         self._prompt_tokens = prompt_tokens
+        self._word_after = word_after
 
     def __call__(
         self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]
     ) -> npt.NDArray[np.single]:
         pieces = self._vocabulary.pieces
         generated = b"".join(pieces[int(t)] for t in input_ids[self._prompt_tokens :])
-        if len(generated) >= len(self._required):
+        limit = len(self._required) + (1 if self._word_after else 0)
+        if len(generated) >= limit:
             return scores
         rest = self._required[len(generated) :]
-        scores[~self._vocabulary.agreeing(rest)] = -np.inf
+        scores[~self._vocabulary.agreeing(rest, self._word_after)] = -np.inf
         return scores
 
 

@@ -15,7 +15,7 @@ from codestral_ls.backends.local.token_healing import (
     HealedText,
     StartsWith,
     Vocabulary,
-    split_last_token,
+    split_last_word,
 )
 from codestral_ls.config import Settings
 
@@ -101,9 +101,9 @@ def test_healing_backs_up_over_the_whole_word(embedded_model: Path) -> None:
     pieces = [bytes(llama.detokenize([i])) for i in range(llama.n_vocab())]
     # `` contex`` is two tokens (`` cont`` + ``ex``): both go, so `` context`` can be chosen
     assert len(llama.tokenize(b" contex", add_bos=False)) == 2
-    assert split_last_token("    if contex", llama, pieces) == ("    if", b" contex")
-    assert split_last_token("    ret", llama, pieces) == ("   ", b" ret")
-    assert split_last_token("x = (a + b", llama, pieces) == ("x = (a +", b" b")
-    assert split_last_token("x = a + ", llama, pieces) == ("x = a + ", b"")  # no word to heal
-    assert split_last_token("ret", llama, pieces) == ("ret", b"")  # all of it: nothing before
-    assert split_last_token("ret", llama, pieces, whole=True) == ("", b"ret")
+    assert split_last_word("    if contex", llama, pieces) == ("    if", b" contex")
+    assert split_last_word("    ret", llama, pieces) == ("   ", b" ret")
+    assert split_last_word("x = (a + b", llama, pieces) == ("x = (a +", b" b")
+    assert split_last_word("x = a + ", llama, pieces) == ("x = a + ", b"")  # no word to heal
+    assert split_last_word("ret", llama, pieces) == ("ret", b"")  # all of it: nothing before
+    assert split_last_word("ret", llama, pieces, whole=True) == ("", b"ret")

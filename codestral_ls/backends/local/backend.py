@@ -37,7 +37,7 @@ from .cpu_copy import cpu_copy
 from .cpu_share import CpuShare, runnable_elsewhere, usable_cores
 from .kv_slots import KvSlots
 from .model_thread import ModelThread
-from .token_healing import HealedText, StartsWith, Vocabulary, split_last_token
+from .token_healing import HealedText, StartsWith, Vocabulary, split_last_word
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -237,9 +237,9 @@ class LocalBackend:
         if vocabulary is not None and self._settings.token_healing:
             if middle:
                 # The middle marker before it is a token boundary: all of it may be healed.
-                middle, healed = split_last_token(middle, llama, vocabulary.pieces, whole=True)
+                middle, healed = split_last_word(middle, llama, vocabulary.pieces, whole=True)
             else:
-                prefix, healed = split_last_token(prefix, llama, vocabulary.pieces)
+                prefix, healed = split_last_word(prefix, llama, vocabulary.pieces)
         prompt = template.render(
             prefix,
             request.suffix,

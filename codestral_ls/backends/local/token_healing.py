@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-#: Characters of the prefix's end tokenized to find its last token (cheap, and long enough that
-#: the last pre-token is whole).
+#: Characters of the prefix's end tokenized to find its last word's tokens (cheap, and long
+#: enough that the last pre-token is whole).
 _TAIL = 64
 #: Tokens of the word before the cursor that healing may remove (a long identifier is left
 #: partly in the prompt; each removed token is one the model must write again).
@@ -63,7 +63,7 @@ class Vocabulary:
         return mask
 
 
-def split_last_token(
+def split_last_word(
     prefix: str, llama: Any, pieces: Sequence[bytes], *, whole: bool = False
 ) -> tuple[str, bytes]:
     """(prefix without the tokens of the word it ends in, those tokens' bytes).

@@ -307,11 +307,15 @@ def clean(raw: str, ctx: CleanupContext) -> str:
     if not text.strip():
         return ""
     text = fit_indentation(text, f)
+    text = cut_stranding_jump(text, f)
+    if not text.strip():
+        return ""
     if (
         closes_too_early(text, f)
         or closes_nothing(text, f)
         or misplaced_clause(text, f)
         or empty_subscript(text, f)
+        or leaves_the_body(text, f)
     ):
         return ""
     text = balance_with_suffix(text, f)
@@ -1026,6 +1030,110 @@ def misplaced_clause(text: str, f: _Facts) -> bool:
     if indent_width(above) != indent_width(f.line_prefix + first):
         return False
     return not _COMPOUND.match(above.strip())
+
+
+def cut_stranding_jump(text: str, f: _Facts) -> str:
+    """Cut the answer's last statement when it is a ``return`` (``raise``, ``throw``,
+    ``break``, ``continue``) of its own with code of the same block (or deeper) right below:
+    that code could never run (deeper, it would not even parse in Python). A small model that
+    writes the function's end in a gap has not read the code below (``return res`` above
+    ``for arr in lst:`` in HumanEval/113; 12 of 100 multi-line first answers), and one that
+    finishes a signature may write a body of its own above the real one (httpx's
+    ``_auth.py``:169). What comes before it stays when it stands alone (the signature); an
+    answer that was only the jump is nothing. A jump the user typed stays theirs."""
+    start = _stranding_jump(text, f)
+    if start is None:
+        return text
+    new_line = text.startswith("\n")
+    lines = (text[1:] if new_line else text).split("\n")[:start]
+    while lines and not code_part(lines[-1], f.rules).strip():
+        lines.pop()  # comments and blank lines that led to it
+    if not lines or _opens_brackets("\n".join(code_part(line, f.rules) for line in lines)):
+        return ""
+    return ("\n" if new_line else "") + "\n".join(lines)
+
+
+def _stranding_jump(text: str, f: _Facts) -> int | None:
+    """The index of the answer line where a jump that strands the code below begins."""
+    jump = f.rules.jump
+    if jump is None or not f.next_lines or (f.line_suffix.strip() and not f.insert_above):
+        return None  # (text right of the cursor would join the answer's last line)
+    new_line, lines = _whole_lines(text, f)
+    code = [code_part(line, f.rules) for line in lines]
+    start = next(
+        (
+            k
+            for k in range(len(code) - 1, -1, -1)
+            if code[k].strip() and not _opens_brackets("\n".join(code[:k]))
+        ),
+        None,
+    )
+    if start is None or (start == 0 and not new_line and not f.at_line_start):
+        return None
+    statement = "\n".join(code[start:]).strip()
+    if not jump.match(statement) or _opens_brackets(statement):
+        return None
+    if not re.search(r"""[\w)\]}'"`;]$""", statement):
+        return None  # ``return a +``: the statement goes on below
+    width = indent_width(lines[start])
+    for below_width, below_text in f.next_lines:
+        if not code_part(below_text, f.rules):
+            continue  # a comment
+        if below_width < width or (
+            f.rules.closer.match(below_text)
+            or f.rules.continuation.match(below_text)
+            or (f.rules.reachable is not None and f.rules.reachable.match(below_text))
+        ):
+            return None
+        return start
+    return None
+
+
+def _whole_lines(text: str, f: _Facts) -> tuple[bool, list[str]]:
+    """(the answer starts a new line, its lines as they will read: the first one with the
+    text before the cursor unless the answer starts a new line)."""
+    new_line = text.startswith("\n")
+    lines = (text[1:] if new_line else text).split("\n")
+    if not new_line:
+        lines[0] = f.line_prefix + lines[0]
+    return new_line, lines
+
+
+def leaves_the_body(text: str, f: _Facts) -> bool:
+    """Lines of their own, in a language whose blocks are indented, that break the block
+    structure around them: the first one not deeper than an opener right above it (that
+    opener is left without a body), the last one followed by deeper code (an unexpected
+    indent) or the first one out at the level of the definition the code below belongs to
+    (``if __name__ == "__main__":`` at column 0 between a docstring and the function's
+    ``return``, HumanEval/66: the rest of the function becomes that block's body). An editor
+    leaves an empty line's cursor at column 0, so the model's own indentation is all there is.
+    A continuation clause (``else:``) and a closing bracket may dedent; inside brackets or a
+    string any indentation goes."""
+    if not _own_line_in_indented_code(f) or f.previous_line is None or not f.next_lines:
+        return False
+    _, lines = _whole_lines(text, f)
+    code = [(indent_width(line), code_part(line, f.rules).strip()) for line in lines]
+    code = [(width, stripped) for width, stripped in code if stripped]
+    if not code or code[0][1][0] in ")]}":
+        return False  # comments go anywhere; a closer's rules are its own (closes_nothing)
+    scan = _scan_brackets(f.prefix, "", f.language)
+    if scan is None or scan.open or scan.inside:
+        return False
+    (first_width, first), (last_width, last) = code[0], code[-1]
+    below = f.next_lines[0][0]
+    if opens_block(f.previous_line, f.rules) and first_width <= indent_width(f.previous_line):
+        return True
+    if (
+        below > last_width
+        and not opens_block(last, f.rules)
+        and not last.endswith("\\")
+        and not _opens_brackets("\n".join(stripped for _, stripped in code))
+    ):
+        return True
+    if f.rules.continuation.match(first):
+        return False
+    definition = _definition_indent(f)
+    return definition is not None and first_width <= definition < below
 
 
 #: Languages where ``x[]`` is never code (TypeScript's ``string[]`` type is).

@@ -771,8 +771,10 @@ class Engine:
     ) -> _Answer:
         """Where nothing is no answer, the model's next most likely answers when the clean-up
         dropped its best one: on a line of its own (most often the code below, written again: a
-        user who made room for a line wants one) and right after an opening bracket (``args[``
-        + ``];``). Only where the prompt is already read (a backend that branches)."""
+        user who made room for a line wants one), at the start of a line's text (lines above
+        it: a ``return`` there would strand that code, HumanEval/113) and right after an
+        opening bracket (``args[`` + ``];``). Only where the prompt is already read (a backend
+        that branches)."""
         if answer.text or not answer.dropped or not self.backend.info.branches:
             return answer
         if not _wants_something(ctx):
@@ -942,11 +944,12 @@ def needs_new_backend(old: Settings, new: Settings) -> bool:
 
 
 def _wants_something(ctx: CleanupContext) -> bool:
-    """Only whitespace on the cursor's line (the user made room for a new line), or an opening
-    bracket just typed with nothing but closing punctuation after the cursor (``args[█]``)."""
+    """Only whitespace left of the cursor (the user made room for a new line, or is at the
+    start of a line's text, where the answer is whole lines above it), or an opening bracket
+    just typed with nothing but closing punctuation after the cursor (``args[█]``)."""
     before, after = split_cursor_line(ctx.prefix, ctx.suffix)
     if not before.strip():
-        return not after.strip()
+        return True
     return before.endswith(("(", "[", "{")) and not after.strip(_CLOSING)
 
 

@@ -40,6 +40,12 @@ class LanguageRules:
     line_comments: tuple[str, ...]
     #: Significant indentation: a dedent alone ends a block.
     indent_blocks: bool = False
+    #: A statement after which nothing more of its block runs (``return``, ``raise``...).
+    #: None where a modifier may make it conditional (Ruby's ``return x if y``) or unknown.
+    jump: re.Pattern[str] | None = None
+    #: Lines a jump does not make unreachable although they follow it in its block: labels
+    #: (``case 1:``, ``default:``) and declarations hoisted to the top of it (``function``).
+    reachable: re.Pattern[str] | None = None
 
 
 _BRACKET_OPEN = r"[\[{(]"
@@ -48,6 +54,11 @@ _C_LIKE = LanguageRules(
     continuation=re.compile(r"^(?:\}\s*)?(?:else|catch|finally|while)\b|^\}\s*\)"),
     closer=re.compile(r"^[\]})]+[;,)]*$"),
     line_comments=("//",),
+    jump=re.compile(r"^(?:return|throw|break|continue)\b"),
+    reachable=re.compile(
+        r"^(?:case\b|default\s*:|\w+\s*:$|#|/\*|\*"
+        r"|(?:export\s+)?(?:async\s+)?function\b|(?:interface|type)\s)"
+    ),
 )
 _PYTHON = LanguageRules(
     opener=re.compile(rf"(?::|{_BRACKET_OPEN})$"),
@@ -55,6 +66,7 @@ _PYTHON = LanguageRules(
     closer=re.compile(r"^[\]})]+[,:)]*$"),
     line_comments=("#",),
     indent_blocks=True,
+    jump=re.compile(r"^(?:return|raise|break|continue)\b"),
 )
 _LUA = LanguageRules(
     opener=re.compile(rf"(?:{_BRACKET_OPEN}|\bthen|\bdo|\belse|\brepeat|\bfunction\b.*\))$"),

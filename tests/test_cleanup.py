@@ -123,8 +123,8 @@ def test_a_next_line_left_open_keeps_its_statement_or_nothing() -> None:
     doc = "def f(self, request):\n    url = self.url(request)█\n    return url\n"
     ctx = ctx_at(doc)
     assert ctx.mode is Mode.LINE
-    raw = "\n    return Request(\n        method,\n        url,\n    )\n    x = 1\n"
-    assert clean(raw, ctx) == "\n    return Request(\n        method,\n        url,\n    )"
+    raw = "\n    request = Request(\n        method,\n        url,\n    )\n    x = 1\n"
+    assert clean(raw, ctx) == "\n    request = Request(\n        method,\n        url,\n    )"
     partial = streamed(doc, raw)  # streams past the first line, stops after the closer
     assert "method" in partial and len(partial) < len(raw)
     assert clean(partial, ctx) == clean(raw, ctx)
@@ -138,7 +138,7 @@ def test_a_next_line_left_open_keeps_its_statement_or_nothing() -> None:
     )
     assert clean_at(blank, "return Request(\n        url,\n") == ""
     # a line that is whole stays one line; a JS block opener is not left open
-    assert clean(raw.replace("Request(", "Request()"), ctx) == "\n    return Request()"
+    assert clean(raw.replace("Request(", "Request()"), ctx) == "\n    request = Request()"
     js = "function f(a) {\n  const b = a;█\n}\n"
     assert clean_at(js, "\n  if (b) {\n    g();\n  }\n", "javascript") == "\n  if (b) {"
 
@@ -290,8 +290,8 @@ def test_a_gap_answer_that_never_comes_back_keeps_a_whole_first_statement() -> N
 def test_a_gap_statement_over_several_lines_keeps_its_closing_bracket() -> None:
     # httpx's _client.py, Enter after a line: the call's arguments one a line, then `)`
     doc = "def f(self, url):\n    x = 1\n    █\n    if x:\n        pass\n"
-    raw = "return Request(\n        url,\n        x=x,\n    )\n\ndef g():\n"
-    assert clean_at(doc, raw) == "return Request(\n        url,\n        x=x,\n    )"
+    raw = "request = Request(\n        url,\n        x=x,\n    )\n\ndef g():\n"
+    assert clean_at(doc, raw) == "request = Request(\n        url,\n        x=x,\n    )"
     # never closed (cut by max_tokens): the first line alone would not parse
     assert clean_at(doc, "return Request(\n        url,\n        x=x,\n") == ""
     # a condition over several lines opens a block: its body is needed as before
@@ -506,6 +506,130 @@ def test_a_line_that_attaches_to_the_code_above_stays(doc: str, raw: str, langua
     assert clean_at(doc, raw + "\n", language).split("\n", 1)[0].strip() == first
 
 
+# --------------------------------------------------------------------------- stranded code
+
+#: HumanEval/113 (multi-line, L0_L0): the model ended the function above its own loop.
+_BEFORE_A_LOOP = 'def f(lst):\n    """Doc."""\n█    for arr in lst:\n        res.append(arr)\n'
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "language"),
+    [
+        (_BEFORE_A_LOOP, "    return res\n", "python"),
+        (_BEFORE_A_LOOP, "    raise ValueError(\n        lst\n    )\n", "python"),  # over lines
+        # a comment between does not make the code below reachable
+        ("def f(x):\n    █\n    # then\n    y = x\n", "return x", "python"),
+        # deeper code after a jump does not even parse (HumanEval/20, L9_L12)
+        ("def f(x):\n    █\n        y = x\n", "return x", "python"),
+        # after a finished line, the next line is a jump above code of the same block
+        ("def f(x):\n    y = g(x)█\n    log(y)\n", "\n    return y", "python"),
+        ("function f(a) {\n  █\n  foo(a);\n}\n", "return a;\n", "javascript"),
+        ("function f(a) {\n  █\n  foo(a);\n}\n", "throw new Error(a);\n", "typescript"),
+        ("for (const x of xs) {\n  █\n  use(x);\n}\n", "continue;\n", "javascript"),
+    ],
+)
+def test_a_jump_above_code_of_its_own_block_is_no_suggestion(
+    doc: str, raw: str, language: str
+) -> None:
+    assert clean_at(doc, raw, language) == ""
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "kept"),
+    [
+        # its last statement, in an answer that came back to the code below
+        (_BEFORE_A_LOOP, "    res = []\n    return res\n    for arr in lst:\n", "    res = []\n"),
+        # a signature finished, then a body of the model's own above the real one (httpx's
+        # _auth.py:169 in real_holes.py)
+        (
+            "class A:\n    def f(self, name:█\n        return name.upper()\n",
+            " str) -> str:\n        # Upper case.\n        return name\n",
+            " str) -> str:",
+        ),
+    ],
+)
+def test_a_jump_that_strands_the_code_below_is_cut_from_the_answer(
+    doc: str, raw: str, kept: str
+) -> None:
+    assert clean_at(doc, raw) == kept
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "language"),
+    [
+        # the jump is inside a block of the answer's own
+        (_BEFORE_A_LOOP, "    if not lst:\n        return []\n", "python"),
+        ("function f(a) {\n  █\n  foo(a);\n}\n", "if (!a) {\n    return;\n  }\n", "javascript"),
+        # what follows continues the statement or closes the block
+        ("def f(x):\n    try:\n        █\n    except E:\n        pass\n", "return g(x)", "python"),
+        ("def f(x):\n    if x:\n        █\n    y = 1\n", "return 1", "python"),
+        ("function f(a) {\n  █\n}\n", "return a;", "javascript"),
+        ("switch (a) {\n  case 1:\n    █\n  case 2:\n    b();\n}\n", "return 1;", "javascript"),
+        ("switch (a) {\n  case 1:\n    █\n  default:\n    b();\n}\n", "break;", "javascript"),
+        # a function declaration below is hoisted: it runs when called
+        ("function f(a) {\n  █\n  function g() {}\n}\n", "return g(a);", "javascript"),
+        # the user typed the jump: it is theirs to make
+        ("def f(x):\n    ret█\n    log(x)\n", "urn x", "python"),
+        ("def f(x):\n    return █\n    log(x)\n", "x", "python"),
+        # a statement that goes on below, and a language whose jumps take modifiers
+        ("def f(x):\n    █\n    log(x)\n", "y = x", "python"),
+        ("def f(x)\n  █\n  log(x)\nend\n", "return x if x", "ruby"),
+    ],
+)
+def test_a_jump_that_leaves_no_code_unreachable_stays(doc: str, raw: str, language: str) -> None:
+    assert clean_at(doc, raw, language).strip() == raw.strip()
+
+
+#: HumanEval/66 and /159 (single-line, L0): an empty line, cursor at column 0, in a body.
+_BODY_GAP = 'def f(s):\n    """Doc."""\n\n█\n    return sum(s)\n'
+_CLASS_GAP = "class A:\n    def a(self):\n        return 1\n█\n    def b(self):\n        pass\n"
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw"),
+    [
+        (_BODY_GAP, 'if __name__ == "__main__":\n'),
+        (_BODY_GAP, "print(f('ab'))\n"),
+        (_BODY_GAP.replace("\n█\n", "\n█"), "s = s.strip()\n"),  # at the line's start
+        # the body its opener asks for (HumanEval/159: the code below is deeper still)
+        ('def f(s):\n    """Doc."""\n█\n        return [s]\n    else:\n        pass\n', "if s:\n"),
+        ("def f(s):\n█\n    return s\n", "s = s.strip()\n"),
+        # a top-level definition in the middle of a class
+        (_CLASS_GAP, "def helper():\n    pass\n"),
+        # an opener right above left without a body (HumanEval/96 L5_L5, /117 L4_L4)
+        ("def f(xs):\n    for x in xs:\n        if x:\n█\n            break\n", "    use(x)\n"),
+        ("def f(xs):\n    for x in xs:\n█\n            g(x)\n", "    if x:\n"),
+        # deeper code right after a plain statement: an unexpected indent
+        ("def f(xs):\n    for x in xs:\n        a = 1\n█\n            g(x)\n", "        b = 2\n"),
+    ],
+)
+def test_a_line_that_leaves_the_body_it_is_written_in_is_no_suggestion(doc: str, raw: str) -> None:
+    assert clean_at(doc, raw) == ""
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "language"),
+    [
+        (_BODY_GAP, "    s = s.strip()\n", "python"),
+        (_CLASS_GAP, "    def c(self):\n        pass\n", "python"),
+        # a continuation clause dedents to its statement
+        ("def f(x):\n    if x:\n        a()\n█\n        b()\n", "    else:\n", "python"),
+        # a comment may sit anywhere; inside brackets any indentation goes
+        (_BODY_GAP, "# strip first\n", "python"),
+        ("def f(x):\n    y = [\n        1,\n█\n        3]\n", "2,\n", "python"),
+        # out of a loop into a block whose body is the code below (HumanEval/140 L15_L17)
+        ("def f(s):\n    while s:\n        i += 1\n█\n        s += 1\n", "    if s:\n", "python"),
+        # after the body, back at the level of the code below (the next method)
+        (_CLASS_GAP.replace("█\n", "\n█"), "    def c(self):\n        pass\n", "python"),
+        # brace languages: indentation is only layout
+        ("function f(s) {\n  const t = 1;\n█\n  return t;\n}\n", "let u = 2;\n", "javascript"),
+    ],
+)
+def test_a_line_that_stays_in_its_body_is_kept(doc: str, raw: str, language: str) -> None:
+    kept = clean_at(doc, raw, language)
+    assert kept.strip() and raw.startswith(kept.rstrip("\n"))
+
+
 def test_brace_block_keeps_its_closer_when_the_document_lacks_it() -> None:
     doc = "function f(a) {\n  █"
     raw = "return a + 1;\n}\n\nfunction g() {}\n"
@@ -573,8 +697,8 @@ def test_at_the_end_of_the_file_the_body_goes_on_to_the_end_of_its_function() ->
 
 def test_gap_fill_stops_at_a_line_outside_the_definition() -> None:
     doc = 'def f(xs):\n    """Doc."""\n█    return sum(xs)\n'
-    raw = "    m = len(xs)\n    return m\n\n\nif __name__ == '__main__':\n    print(f([1]))\n"
-    assert clean_at(doc, raw, mode=Mode.BLOCK) == "    m = len(xs)\n    return m\n"
+    raw = "    m = len(xs)\n    xs = xs[:m]\n\n\nif __name__ == '__main__':\n    print(f([1]))\n"
+    assert clean_at(doc, raw, mode=Mode.BLOCK) == "    m = len(xs)\n    xs = xs[:m]\n"
 
 
 def test_trailing_whitespace_and_blank_lines_are_trimmed() -> None:
@@ -708,7 +832,7 @@ def _brief(doc: str, language: str = "python") -> CleanupContext:
         ),
         (
             "def f(self, url):\n    x = 1\n    █\n    if x:\n        pass\n",
-            "return Request(\n        url,\n        x=x,\n    )\n    y = 2\n    z = 3\n",
+            "request = Request(\n        url,\n        x=x,\n    )\n    y = 2\n    z = 3\n",
             "python",
         ),
     ],

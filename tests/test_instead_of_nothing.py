@@ -52,6 +52,21 @@ async def test_an_empty_line_gets_the_next_answer_that_is_not_the_code_below() -
     assert engine.counters["retryCalls"] == 2
 
 
+async def test_an_answer_that_would_strand_the_code_below_gives_way_to_the_next() -> None:
+    # HumanEval/113 (multi-line, L0_L0): ``return res`` above the function's own loop
+    # (the cursor at column 0 of the loop's line, as the benchmark cuts the hole, and on an
+    # empty line above it)
+    answers = {0: "    return res\n", 1: "    res = []\n"}
+    for source in (
+        'def f(lst):\n    """Doc."""\n█    for arr in lst:\n        res.append(arr)\n',
+        'def f(lst):\n    """Doc."""\n█\n    for arr in lst:\n        res.append(arr)\n',
+    ):
+        backend = ScriptedBackend(lambda r: answers.get(r.branch, ""), branches=True)
+        engine, text = await complete(backend, source.replace("█", ""), source.index("█"))
+        assert text.strip() == "res = []"
+        assert engine.counters["retryCalls"] == 1
+
+
 async def test_a_backend_that_cannot_branch_is_not_asked_again() -> None:
     # a remote API would read the whole prompt again (and be billed for it)
     backend = ScriptedBackend(by_branch, branches=False)

@@ -27,6 +27,7 @@ from .modes import (
     previous_code_line,
     rules_for,
     split_cursor_line,
+    typed_word,
 )
 
 #: Special-token texts of every supported family, scrubbed even when the context has none.
@@ -496,7 +497,7 @@ def continue_word(text: str, f: _Facts) -> str:
     One space after a whole word is ordinary code (``return`` + `` x``), so a single space is
     only suspect when the word typed so far is a fragment: it is not a word anywhere before it.
     """
-    typed = _typed_word(f.line_prefix)
+    typed = typed_word(f.line_prefix)
     if not typed or text[:1] not in (" ", "\t"):
         return text
     rest = text.lstrip(" \t")
@@ -517,7 +518,7 @@ def open_word(prefix: str, suffix: str) -> str:
     longer words, never whole (``contex`` where ``context`` is used). An answer there goes on
     with the word; "" when that is not known (``ret`` in a file without ``return`` may be a
     name of its own)."""
-    typed = _typed_word(prefix[prefix.rfind("\n") + 1 :])
+    typed = typed_word(prefix[prefix.rfind("\n") + 1 :])
     if len(typed) < 2 or typed[0].isdigit() or is_word_char(suffix[:1]):
         return ""
     around = prefix[: len(prefix) - len(typed)] + "\n" + suffix
@@ -525,14 +526,6 @@ def open_word(prefix: str, suffix: str) -> str:
     if re.search(rf"(?<!\w){word}(?!\w)", around):
         return ""
     return typed if re.search(rf"(?<!\w){word}\w", around) else ""
-
-
-def _typed_word(line_prefix: str) -> str:
-    end = len(line_prefix)
-    start = end
-    while start > 0 and is_word_char(line_prefix[start - 1]):
-        start -= 1
-    return line_prefix[start:end]
 
 
 def shape_gap(text: str, f: _Facts) -> str:
@@ -1153,7 +1146,7 @@ def empty_subscript(text: str, f: _Facts) -> bool:
     before = head[:-1]
     if before.endswith((")", "]")):
         return True
-    word = _typed_word(before)  # a name right before the bracket (not `return [`)
+    word = typed_word(before)  # a name right before the bracket (not `return [`)
     return bool(word) and not word[0].isdigit() and not keyword.iskeyword(word)
 
 

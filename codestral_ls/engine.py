@@ -467,7 +467,14 @@ class Engine:
         sizes = candidates(
             settings.prefix_tokens, suffix_budget, settings.window_grid, gap=mode is Mode.GAP
         )
-        full = self._window(request, offset, mode, sizes[0], anchor)
+        # What the clean-up will require, known before the model writes a token.
+        word_open = bool(
+            open_word(
+                request.text[max(0, offset - _CLEANUP_CHARS) : offset],
+                request.text[offset : offset + _CLEANUP_CHARS],
+            )
+        )
+        full = self._window(request, offset, mode, sizes[0], anchor, word_open)
         backend = self.backend
         if not isinstance(backend, ReadsPrompts):
             return full
@@ -483,7 +490,7 @@ class Engine:
             return full  # answered before: the cache has it, nothing needs reading
         chosen = full
         for size in sizes[1:]:
-            chosen = self._window(request, offset, mode, size, anchor)
+            chosen = self._window(request, offset, mode, size, anchor, word_open)
             if backend.uncached_tokens(chosen.fim) <= budget:
                 break
         return replace(chosen, full=full.fim)
@@ -495,6 +502,7 @@ class Engine:
         mode: Mode,
         size: WindowSize,
         anchor: int | None = None,
+        word_open: bool = False,
     ) -> _Plan:
         settings = self.settings
         count = self.backend.count_tokens
@@ -529,13 +537,7 @@ class Engine:
             temperature=settings.temperature,
             context=context,
             middle=middle,
-            # What the clean-up will require, known before the model writes a token.
-            word_open=bool(
-                open_word(
-                    request.text[max(0, offset - _CLEANUP_CHARS) : offset],
-                    request.text[offset : offset + _CLEANUP_CHARS],
-                )
-            ),
+            word_open=word_open,
         )
         key = self._cache.key(self.backend.info, fim, mode, healed)
         return _Plan(fim, healed, key, anchor=anchor)

@@ -100,23 +100,20 @@ def part_paths(model: EmbeddedModel = EMBEDDED) -> list[Path]:
 
 def is_ready(target: Path, model: Pinned = EMBEDDED) -> bool:
     """True when ``target`` was verified earlier and has not changed since."""
-    try:
-        size = target.stat().st_size
-    except OSError:
-        return False
-    return size == model.size and marker_matches(target, model.sha256)
+    return marker_matches(target, model.sha256, model.size)
 
 
-def marker_matches(target: Path, sha256: str) -> bool:
-    """True when ``target`` was marked with ``sha256`` and has not changed since (for files
-    whose size is not pinned, such as a model's CPU copy)."""
+def marker_matches(target: Path, sha256: str, size: int | None = None) -> bool:
+    """True when ``target`` was marked with ``sha256`` and has not changed since, and has
+    ``size`` bytes when given (a model's CPU copy has no pinned size)."""
     try:
         stat = target.stat()
         marker = json.loads(_marker(target).read_text())
     except (OSError, ValueError):
         return False
     return (
-        isinstance(marker, dict)
+        (size is None or stat.st_size == size)
+        and isinstance(marker, dict)
         and marker.get("sha256") == sha256
         and marker.get("mtime_ns") == stat.st_mtime_ns
         and marker.get("size") == stat.st_size

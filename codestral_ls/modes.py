@@ -118,6 +118,14 @@ def is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+def typed_word(text: str) -> str:
+    """The word ``text`` ends in ("" after a non-word character)."""
+    start = len(text)
+    while start > 0 and is_word_char(text[start - 1]):
+        start -= 1
+    return text[start:]
+
+
 def indent_width(line: str) -> int:
     """Columns of leading whitespace (a tab counts 4, enough to compare lines of one file)."""
     width = 0

@@ -17,16 +17,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ...modes import typed_word
+
 #: Characters of the prefix's end tokenized to find its last word's tokens (cheap, and long
 #: enough that the last pre-token is whole).
 _TAIL = 64
 #: Tokens of the word before the cursor that healing may remove (a long identifier is left
 #: partly in the prompt; each removed token is one the model must write again).
 _MAX_HEALED_TOKENS = 6
-
-
-def _word_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
 
 
 def _word_byte(byte: int) -> bool:
@@ -77,12 +75,9 @@ def split_last_word(
     characters of it. ``whole`` allows them to be all of ``prefix`` (a prompt's middle, which
     starts after a special token).
     """
-    if not prefix or not _word_char(prefix[-1]):
+    word = len(typed_word(prefix))
+    if not word:
         return prefix, b""
-    start = len(prefix)
-    while start > 0 and _word_char(prefix[start - 1]):
-        start -= 1
-    word = len(prefix) - start
     tail = prefix[-_TAIL:].encode("utf-8", "surrogatepass")
     tokens = llama.tokenize(tail, add_bos=False, special=False)
     removed, text = b"", ""
